@@ -1,0 +1,60 @@
+"""The chat-backend protocol and the spec-string parser.
+
+Spec strings (the same everywhere in the CLI):
+
+- ``smollm2``: the embedded SmolLM2-135M-Instruct (transformers, in-process);
+- ``hf:DIR_OR_ID``: any transformers causal LM with a chat template, in-process and batched;
+- ``openai:URL#MODEL``: an OpenAI-compatible ``/v1/chat/completions`` server (async, concurrent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypedDict, runtime_checkable
+
+
+class Message(TypedDict):
+    """One chat turn."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """A backend's answer to one conversation: text, or the error that prevented it (never both None)."""
+
+    text: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    """Anything that answers a batch of conversations. Failures come back as ``ChatResult.error``."""
+
+    @property
+    def spec(self) -> str:
+        """The spec string that selects this backend (recorded in reports)."""
+        ...
+
+    def generate(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> list[ChatResult]:
+        """One result per conversation, in order."""
+        ...
+
+
+def get_backend(spec: str, **options: object) -> ChatBackend:
+    """Build the backend named by ``spec``; options go to its constructor (e.g. ``batch_size``)."""
+    from eh_bench.backends.registry import build_backend
+
+    return build_backend(spec, **options)
