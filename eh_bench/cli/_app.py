@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from eh_bench import __version__
+from eh_bench import __version__  # noqa: I001
 
 app = typer.Typer(
     name="eh-bench",
