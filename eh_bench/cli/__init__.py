@@ -8,34 +8,29 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from eh_bench.cli._app import app, console, err_console
-
 # Sub-command modules: importing one registers its commands on `app`.
-from eh_bench.cli import core as _core  # noqa: E402,F401  (rubric, likelihood, summarize)
+from eh_bench.cli import core as _core  # noqa: F401  (rubric, likelihood, summarize)
+from eh_bench.cli import dataset as _dataset  # noqa: F401  (dataset build|validate|stats|publish)
+from eh_bench.cli import label as _label  # noqa: F401  (label INPUT, label agree A B)
+from eh_bench.cli import model as _model  # noqa: F401  (model prepare, model path)
+from eh_bench.cli import run as _run  # noqa: F401  (run, tasks-path)
+from eh_bench.cli import score as _score  # noqa: F401  (score RUN_DIR)
+from eh_bench.cli import submit as _submit  # noqa: F401  (submit build|validate|push|review|list)
+from eh_bench.cli._app import app, console, err_console
 
 __all__ = ["app", "console", "err_console", "main"]
 
 
 def main() -> None:
-    """Console-script entry point: run the app; EHBenchError becomes a one-line message, exit 2."""
+    """Console-script entry point.
+
+    Click (in standalone mode) prints usage errors and help with their own exit codes; an
+    :class:`~eh_bench.errors.EHBenchError` from a command becomes a one-line message and exit 2.
+    """
     from eh_bench.errors import EHBenchError
 
     try:
-        app(standalone_mode=False)
+        app()
     except EHBenchError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
