@@ -21,7 +21,9 @@ from eh_bench.sources.base import request_key
 
 LABELS_DIR = Path(__file__).parents[1] / "eh_bench" / "labels"
 #: Every public source with a label file, and the number of requests its source file holds.
-EXPECTED_COUNTS = {"harmbench": 300, "advbench": 520, "jbb": 100, "jbb_benign": 100, "strongreject": 313}
+EXPECTED_COUNTS = {
+    "harmbench": 300, "advbench": 520, "jbb": 100, "jbb_benign": 100, "strongreject": 313, "donotanswer": 939,
+}
 COMPARED = (*rubric.LABEL_FIELDS, "harm_category")
 SHA_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 NO_SOURCES = (
