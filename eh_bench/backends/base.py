@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import Literal, Protocol, TypedDict, runtime_checkable
 
 
 class Message(TypedDict):
@@ -21,16 +21,30 @@ class Message(TypedDict):
     content: str
 
 
+FinishReason = Literal["stop", "length"]
+
+
 @dataclass(frozen=True)
 class ChatResult:
-    """A backend's answer to one conversation: text, or the error that prevented it (never both None)."""
+    """A backend's answer to one conversation: text, or the error that prevented it (never both None).
+
+    ``finish_reason`` is ``"stop"`` (the model ended its turn), ``"length"`` (cut at
+    ``max_new_tokens``) or None when unknown or failed.
+    """
 
     text: str | None
     error: str | None = None
+    finish_reason: FinishReason | None = None
 
     @property
     def ok(self) -> bool:
+        """True when the backend produced text."""
         return self.text is not None
+
+    @classmethod
+    def failure(cls, error: str) -> ChatResult:
+        """A failed result carrying ``error`` (never an empty text)."""
+        return cls(text=None, error=error)
 
 
 @runtime_checkable
