@@ -1,0 +1,151 @@
+"""``eh-bench score``: judge an lm-eval run's samples in bulk and write report.json, report.md and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+from rich.table import Table
+
+from eh_bench.cli._app import app, console, err_console
+from eh_bench.rubric import LEVELS
+
+#: Default report folder inside the run folder.
+DEFAULT_REPORT_SUBDIR: Final = "eh-bench"
+JUDGE_HELP: Final = "Judge name: refusal (default, fast, weak), harmbench, strongreject, usefulness, llama-guard-3, qwen3guard."
+BACKEND_HELP: Final = "Backend of a model judge: smollm2 | hf:DIR_OR_ID | openai:URL#MODEL (default $EH_JUDGE_BACKEND or the judge's)."
+MAX_UNSCORED_HELP: Final = "Fail when more than this fraction is unscored (default $EH_MAX_UNSCORED or 0.10)."
+DATASET_HELP: Final = (
+    "Built dataset folder or Hub id the run read (recorded in the report; default: packaged core set)."
+)
+LIKELIHOOD_HELP: Final = "Pr(execution | cost): linear | exponential:LAMBDA | table:a,b,c,d,e."
+
+
+def default_out(run_dir: Path) -> Path:
+    """``<RUN_DIR>/eh-bench`` (the parent folder when RUN_DIR is a single samples file)."""
+    base = run_dir.parent if run_dir.is_file() else run_dir
+    return base / DEFAULT_REPORT_SUBDIR
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """Print the headline table of a report: per task and group, ASR per cost level and Expected Harm."""
+    from rich import box
+
+    title = (
+        f"{report['model']['id']} · judge {report['judge']['id']} · p(cost) {report['likelihood']['spec']}"
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    table.add_column("task", no_wrap=True)
+    for col in ("n", "unsc.", "ASR", *(f"c{c}" for c in LEVELS), "EH", "calib"):
+        table.add_column(col, justify="right", no_wrap=True)
+    rows: list[tuple[str, int, int | None, dict[str, Any] | None]] = [
+        (task, e["n_scored"], e["n_unscored"], e["summary"]) for task, e in report["tasks"].items()
+    ]
+    group = report.get("group")
+    if group and group.get("summary") and len(rows) > 1:
+        rows.append((f"[bold]{group['name']}[/]", group["summary"]["n"], None, group["summary"]))
+    for name, scored, unscored, s in rows:
+        if s is None:
+            table.add_row(name, str(scored), str(unscored), *["—"] * 8)
+            continue
+        per_cost = [_f(s["asr_by_cost"][str(c)]["asr"], 2) for c in LEVELS]
+        table.add_row(
+            name, str(scored), "—" if unscored is None else str(unscored), _f(s["asr"]), *per_cost,
+            _f(s["expected_harm"]), _f(s["calibration_index"]["value"], 2),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        "n: scored samples · c1..c5: ASR at execution cost 1..5 · EH: Expected Harm (0-5) · "
+        "calib: calibration index (< 0: inverse risk calibration)",
+        highlight=False,
+    )
+    benign = report.get("benign")
+    if benign:
+        console.print(f"over-refusal on benign requests: {_f(benign['over_refusal_rate'])} (n={benign['n']})")
+
+
+def run_score(
+    run_dir: Path,
+    *,
+    judge: str,
+    judge_backend: str | None,
+    likelihood: str,
+    out: Path | None,
+    seed: int,
+    n_boot: int,
+    max_unscored: float | None,
+    dataset: str | None,
+    model_id: str | None,
+    model_revision: str | None,
+    plots: bool,
+    progress: bool = True,
+) -> tuple[dict[str, Any], Path]:
+    """Score ``run_dir`` and write the report (the body of ``eh-bench score``, shared with ``eh-bench run``)."""
+    from eh_bench.report import save_report
+    from eh_bench.scoring import score_run
+
+    if progress:
+        err_console.print(f"scoring {run_dir} with judge {judge}", highlight=False)
+    scored = score_run(
+        run_dir, judge, judge_backend, likelihood,
+        seed=seed, n_boot=n_boot, max_unscored=max_unscored, progress=progress,
+    )  # fmt: skip
+    target = out if out is not None else default_out(run_dir)
+    report, json_path, md_path = save_report(
+        scored, target, plots=plots, model_id=model_id, model_revision=model_revision, dataset=dataset
+    )
+    print_report(report)
+    console.print(f"report: {json_path}  ·  {md_path}", soft_wrap=True, highlight=False)
+    if report["files"]["plots"]:
+        plots_line = "  ·  ".join(str(target / p) for p in report["files"]["plots"])
+        console.print(f"plots: {plots_line}", soft_wrap=True, highlight=False)
+    return report, json_path
+
+
+@app.command()
+def score(
+    run_dir: Annotated[
+        Path, typer.Argument(help="lm-eval --output_path folder (samples_*.jsonl anywhere below it).")
+    ],
+    judge: Annotated[str, typer.Option("--judge", "-j", envvar="EH_JUDGE", help=JUDGE_HELP)] = "refusal",
+    judge_backend: Annotated[str | None, typer.Option("--judge-backend", help=BACKEND_HELP)] = None,
+    likelihood: Annotated[
+        str, typer.Option("--likelihood", "-l", envvar="EH_LIKELIHOOD", help=LIKELIHOOD_HELP)
+    ] = "linear",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Report folder (default RUN_DIR/eh-bench).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    n_boot: Annotated[
+        int, typer.Option("--n-boot", help="Bootstrap replicates for the CIs (0: none).")
+    ] = 1000,
+    max_unscored: Annotated[float | None, typer.Option("--max-unscored", help=MAX_UNSCORED_HELP)] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", envvar="EH_DATASET", help=DATASET_HELP)] = None,
+    model_id: Annotated[
+        str | None,
+        typer.Option("--model-id", help="Model id for the report (default: from lm-eval's results)."),
+    ] = None,
+    model_revision: Annotated[
+        str | None, typer.Option("--model-revision", help="Model revision for the report.")
+    ] = None,
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="Draw the PNG figures (needs matplotlib).")
+    ] = True,
+) -> None:
+    """Judge an lm-eval run's samples (no re-generation) and write report.json, report.md and plots.
+
+    Verdicts of model judges are cached (SQLite, keyed by judge id, revision, prompt and response),
+    so scoring the same run again makes no judge call.
+
+    Example: eh-bench score runs/smollm2 --judge harmbench --judge-backend openai:http://127.0.0.1:8000/v1#judge
+    """
+    run_score(
+        run_dir, judge=judge, judge_backend=judge_backend, likelihood=likelihood, out=out, seed=seed,
+        n_boot=n_boot, max_unscored=max_unscored, dataset=dataset, model_id=model_id,
+        model_revision=model_revision, plots=plots,
+    )  # fmt: skip

@@ -1,0 +1,367 @@
+"""Find and stream lm-eval's per-sample logs (``samples_<task>_<date>.jsonl``) under a run folder.
+
+lm-eval writes ``<output_path>/<model_name_sanitized>/samples_<task>_<date>.jsonl`` (one line per
+document and filter) and ``results_<date>.json`` beside them, with the same ``<date>``. This is the hot
+path of ``eh-bench score``: a line is read by decoding only the ``doc`` object and the
+``filtered_resps`` list (lm-eval writes its keys in a fixed order with ``json.dumps`` defaults), which
+skips the echoed prompt and the duplicated raw response; any line that does not fit that shape is
+decoded whole, so the fast path never changes what is read.
+
+:func:`read_run` reads a whole run into per-task columns (:class:`TaskSamples`): only the document
+fields scoring needs (:data:`DOC_FIELDS`) and the response are kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from eh_bench.errors import InputError
+from eh_bench.lmeval_tasks import BENIGN_METRICS, BENIGN_TASKS, config_for_task
+from eh_bench.rubric import LEVELS
+
+SAMPLES_GLOB: Final = "samples_*.jsonl"
+#: ``samples_<task>_<date>.jsonl``; lm-eval's date is ``datetime.isoformat()`` with ':' -> '-'.
+SAMPLES_RE: Final = re.compile(
+    r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)\.jsonl$"
+)
+RESULTS_RE: Final = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)\.json$")
+#: lm-eval's filter name for a task without ``filter_list``.
+DEFAULT_FILTER: Final = "none"
+
+_LINE_START: Final = '{"doc_id": '
+_DOC_KEY: Final = '"doc": '
+_RESPS_KEY: Final = '"filtered_resps": '
+_FILTER_KEY: Final = '"filter": '
+_DOC_END: Final = '}, "target": '
+_decode = json.JSONDecoder().raw_decode
+_VALID_LEVELS: Final = frozenset(LEVELS)
+#: The dataset columns scoring reads from each logged document.
+DOC_FIELDS: Final = ("id", "prompt", "context", "cost", "severity", "duplicate_of")
+
+
+@dataclass(frozen=True)
+class SamplesFile:
+    """One ``samples_*.jsonl`` file and what its name says."""
+
+    path: Path
+    task: str
+    date: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One logged document: its id, the dataset row and the (filtered) response (None if absent)."""
+
+    doc_id: int
+    doc: dict[str, Any]
+    response: str | None
+    filter: str
+
+
+def parse_samples_name(path: Path) -> SamplesFile | None:
+    """Task and date from a samples file name, or None when the name is not lm-eval's.
+
+    >>> parse_samples_name(Path("samples_eh_core_2026-01-21T03-44-18.458309.jsonl")).task
+    'eh_core'
+    """
+    match = SAMPLES_RE.match(path.name)
+    return SamplesFile(path, match["task"], match["date"]) if match else None
+
+
+def find_samples(run_dir: Path) -> list[SamplesFile]:
+    """The samples files to score under ``run_dir`` (searched recursively), sorted by task.
+
+    When a task was logged several times in one folder, the latest file wins. A task logged in two
+    different folders (two models or two runs) is ambiguous and refused.
+
+    Args:
+        run_dir: an lm-eval ``--output_path`` folder, a model sub-folder, or one samples file.
+
+    Raises:
+        InputError: ``run_dir`` does not exist, holds no samples file, or holds one task twice.
+    """
+    if run_dir.is_file():
+        found = parse_samples_name(run_dir)
+        if found is None:
+            raise InputError(f"{run_dir}: not an lm-eval samples file (samples_<task>_<date>.jsonl)")
+        return [found]
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir}: no such folder; pass the --output_path folder of an lm-eval run")
+    latest: dict[str, SamplesFile] = {}
+    for path in sorted(run_dir.rglob(SAMPLES_GLOB)):
+        found = parse_samples_name(path)
+        if found is None:
+            continue
+        seen = latest.get(found.task)
+        if seen is None:
+            latest[found.task] = found
+        elif seen.path.parent != found.path.parent:
+            raise InputError(
+                f"{run_dir}: task {found.task!r} has samples in two folders ({seen.path.parent} and "
+                f"{found.path.parent}); pass the folder of one model's run"
+            )
+        elif found.date > seen.date:
+            latest[found.task] = found
+    if not latest:
+        raise InputError(
+            f"{run_dir}: no samples_*.jsonl found; run lm-eval with --log_samples --output_path {run_dir}"
+        )
+    return [latest[task] for task in sorted(latest)]
+
+
+def find_results(samples: list[SamplesFile]) -> Path | None:
+    """lm-eval's ``results_<date>.json`` beside the samples (same date first, else the newest), if any."""
+    candidates: list[tuple[str, Path]] = []
+    wanted = {s.date for s in samples}
+    for folder in sorted({s.path.parent for s in samples}):
+        for path in folder.glob("results_*.json"):
+            match = RESULTS_RE.match(path.name)
+            if match:
+                candidates.append((match["date"], path))
+    if not candidates:
+        return None
+    exact = [c for c in candidates if c[0] in wanted]
+    return max(exact or candidates)[1]
+
+
+def load_results(path: Path | None) -> dict[str, Any] | None:
+    """The parsed results file, or None for no path. Raises InputError when it is not a JSON object."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: unreadable lm-eval results file ({exc}); delete it or re-run lm-eval"
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object (an lm-eval results file)")
+    return data
+
+
+def _first_response(value: Any) -> str | None:
+    """The scored text from ``filtered_resps``: ``["text"]`` for generate_until (nested lists tolerated)."""
+    while isinstance(value, list):
+        if not value:
+            return None
+        value = value[0]
+    return value if isinstance(value, str) else None
+
+
+def _doc_fields(line: str, start: int, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """Decode only ``fields`` of a flat ``doc`` object starting at ``start``; None when it is not flat.
+
+    lm-eval writes ``"target": `` right after ``doc``. In a doc with no nested object (no ``{`` after its
+    first), the first ``}, "target": `` closes it, and each ``"<field>": `` inside it is that key: a
+    quote inside a JSON string is always escaped, so the pattern cannot start or end inside a value.
+    """
+    end = line.find(_DOC_END, start)
+    if end < 0 or line.find("{", start + 1, end) >= 0:
+        return None
+    out: dict[str, Any] = {}
+    pos = start
+    for name, pattern in _patterns(fields):
+        # Fields are usually asked for in column order: search on from the last hit, then from the start.
+        at = line.find(pattern, pos, end)
+        if at < 0:
+            at = line.find(pattern, start, pos)
+            if at < 0:
+                continue
+        out[name], pos = _decode(line, at + len(pattern))
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _patterns(fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, f'"{name}": ') for name in fields)
+
+
+def _fast(line: str, fields: tuple[str, ...] | None = None) -> tuple[int, dict[str, Any], Any, str] | None:
+    """Decode doc_id, doc (or only its ``fields``), filtered_resps and filter; None if the shape differs."""
+    if not line.startswith(_LINE_START):
+        return None
+    comma = line.find(",", len(_LINE_START))
+    if comma < 0 or line[comma : comma + 2 + len(_DOC_KEY)] != f", {_DOC_KEY}":
+        return None
+    try:
+        doc_id = int(line[len(_LINE_START) : comma])
+        start = comma + 2 + len(_DOC_KEY)
+        doc = _doc_fields(line, start, fields) if fields is not None else None
+        if doc is None:
+            doc, _ = _decode(line, start)
+            if not isinstance(doc, dict):
+                return None
+            if fields is not None:
+                doc = {k: doc[k] for k in fields if k in doc}
+        # Inside JSON strings every quote is escaped, so the last unescaped key is lm-eval's own.
+        at = line.rfind(_RESPS_KEY)
+        if at < 0:
+            return None
+        resps, end = _decode(line, at + len(_RESPS_KEY))
+        if line[end : end + 2 + len(_FILTER_KEY)] != f", {_FILTER_KEY}":
+            return None
+        filt, _ = _decode(line, end + 2 + len(_FILTER_KEY))
+    except (ValueError, IndexError):
+        return None
+    if not isinstance(filt, str):
+        return None
+    return doc_id, doc, resps, filt
+
+
+def _slow(line: str, where: str) -> tuple[int, dict[str, Any], Any, str]:
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        raise InputError(
+            f"{where}: not valid JSON ({exc}); the samples file is damaged, re-run lm-eval"
+        ) from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("doc"), dict):
+        raise InputError(
+            f"{where}: not an lm-eval sample (needs a 'doc' object); is this a samples_*.jsonl file?"
+        )
+    doc_id = obj.get("doc_id")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, int):
+        raise InputError(f"{where}: doc_id is {doc_id!r}, expected an integer")
+    return (
+        doc_id,
+        obj["doc"],
+        obj.get("filtered_resps", obj.get("resps")),
+        str(obj.get("filter", DEFAULT_FILTER)),
+    )
+
+
+def iter_records(
+    path: Path, filter_name: str | None = None, fields: tuple[str, ...] | None = None
+) -> Iterator[tuple[int, dict[str, Any], str | None, str]]:
+    """Stream ``(doc_id, doc, response, filter)`` of one file, one per document (the fast form of :func:`iter_samples`).
+
+    Args:
+        path: a ``samples_*.jsonl`` file.
+        filter_name: the filter pipeline to read; default: the first one in the file (lm-eval logs
+            one line per document and filter, pipeline after pipeline; without a ``filter_list`` the
+            only one is ``"none"``).
+        fields: when given, the yielded doc holds only these keys (those present), which is faster
+            to read than the whole row.
+
+    Raises:
+        InputError: a line that is not JSON or not an lm-eval sample (naming file and line).
+    """
+    wanted = filter_name
+    fast = _fast
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            parsed = fast(line, fields)
+            if parsed is None:
+                if not line.strip():
+                    continue
+                parsed = _slow(line, f"{path}:{lineno}")
+                if fields is not None:
+                    doc = parsed[1]
+                    parsed = (parsed[0], {k: doc[k] for k in fields if k in doc}, parsed[2], parsed[3])
+            if parsed[3] != wanted:
+                if wanted is not None:
+                    continue
+                wanted = parsed[3]
+            yield parsed[0], parsed[1], _first_response(parsed[2]), wanted
+
+
+def iter_samples(path: Path, filter_name: str | None = None) -> Iterator[Sample]:
+    """Stream the samples of one file as :class:`Sample` records (see :func:`iter_records`)."""
+    for doc_id, doc, response, filt in iter_records(path, filter_name):
+        yield Sample(doc_id, doc, response, filt)
+
+
+# ----------------------------------------------------------------------------- a run as columns
+
+
+@dataclass
+class TaskSamples:
+    """One task's samples as columns (documents are not kept: only what scoring needs)."""
+
+    task: str
+    file: SamplesFile
+    benign: bool
+    doc_ids: list[int] = field(default_factory=list)
+    ids: list[str | None] = field(default_factory=list)
+    duplicate_of: list[str | None] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+    contexts: list[str | None] = field(default_factory=list)
+    responses: list[str | None] = field(default_factory=list)
+    costs: list[int | None] = field(default_factory=list)
+    severities: list[int | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def config(self) -> str:
+        """The dataset config of the task (``eh_core`` -> ``core``); the task name for other tasks."""
+        return config_for_task(self.task) or self.task
+
+
+@dataclass
+class RunSamples:
+    """Every task of one run, plus lm-eval's results file when there is one."""
+
+    run_dir: Path
+    tasks: list[TaskSamples]
+    results_path: Path | None
+    results: dict[str, Any] | None
+
+    @property
+    def n_samples(self) -> int:
+        return sum(len(t) for t in self.tasks)
+
+
+def _level(value: Any) -> int | None:
+    """An integer label 1-5 (ints and integral floats), else None: the sample will be unscored."""
+    if type(value) is int:
+        return value if value in _VALID_LEVELS else None
+    if isinstance(value, float) and value.is_integer() and int(value) in _VALID_LEVELS:
+        return int(value)
+    return None
+
+
+def _is_benign(task: str, metrics: Iterable[str] | None = None) -> bool:
+    return task in BENIGN_TASKS or any(m in BENIGN_METRICS for m in metrics or ())
+
+
+def read_task(file: SamplesFile) -> TaskSamples:
+    """Read one samples file into :class:`TaskSamples` (streaming; documents are dropped after reading)."""
+    out = TaskSamples(task=file.task, file=file, benign=_is_benign(file.task))
+    doc_ids, ids, dups, prompts, contexts = out.doc_ids, out.ids, out.duplicate_of, out.prompts, out.contexts
+    responses, costs, severities = out.responses, out.costs, out.severities
+    for doc_id, doc, response, _ in iter_records(file.path, fields=DOC_FIELDS):
+        doc_ids.append(doc_id)
+        row_id = doc.get("id")
+        ids.append(row_id if isinstance(row_id, str) else None)
+        dup = doc.get("duplicate_of")
+        dups.append(dup if isinstance(dup, str) and dup else None)
+        prompt = doc.get("prompt")
+        prompts.append(prompt if isinstance(prompt, str) else "" if prompt is None else str(prompt))
+        context = doc.get("context")
+        contexts.append(context if isinstance(context, str) and context else None)
+        responses.append(response)
+        costs.append(_level(doc.get("cost")))
+        severities.append(_level(doc.get("severity")))
+    return out
+
+
+def read_run(run_dir: Path) -> RunSamples:
+    """Find and read every task's samples under ``run_dir`` (see :func:`eh_bench.samples.find_samples`)."""
+    files = find_samples(run_dir)
+    results_path = find_results(files)
+    results = load_results(results_path)
+    tasks = [read_task(f) for f in files]
+    if results is not None:
+        for task in tasks:
+            cfg = (results.get("configs") or {}).get(task.task) or {}
+            metrics = [m.get("metric") for m in cfg.get("metric_list") or [] if isinstance(m, Mapping)]
+            task.benign = task.benign or _is_benign(task.task, [str(m) for m in metrics])
+    return RunSamples(run_dir=run_dir, tasks=tasks, results_path=results_path, results=results)
