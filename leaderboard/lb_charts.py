@@ -1,0 +1,126 @@
+"""Matplotlib figures for the leaderboard tabs: ASR by level, the cost x severity heatmap, probes.
+
+Labels come from submitted strings; ``$`` is escaped so they are drawn as text, never parsed as
+mathtext. Figures are built with the object API (no pyplot state), so concurrent requests are safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from eh_bench.stores import Record
+
+LEVELS = ("1", "2", "3", "4", "5")
+MAX_LABEL = 80
+HEATMAP_CMAP = "Reds"
+#: Cells darker than this (ASR) get white text.
+DARK_ABOVE = 0.6
+
+
+def text(value: str, limit: int = MAX_LABEL) -> str:
+    """A submitted string made safe for a matplotlib label: mathtext escaped, length capped."""
+    short = value if len(value) <= limit else value[: limit - 1] + "…"
+    return short.replace("\\", "\\\\").replace("$", r"\$")
+
+
+def short_label(record: Record) -> str:
+    e = record.entry
+    return text(f"{e['model']['id']} @ {e['model']['revision'][:10]} · {e['judge']['id']} · {e['likelihood']['spec']}")
+
+
+def _level_panel(ax: Any, records: Sequence[Record], scale: str, xlabel: str) -> None:
+    x = [int(k) for k in LEVELS]
+    for i, r in enumerate(records):
+        cells = r.entry["metrics"][scale]
+        pts = [(int(k), cells[k]) for k in LEVELS if cells[k]["asr"] is not None]
+        if not pts:
+            continue
+        xs = [p[0] + (i - (len(records) - 1) / 2) * 0.06 for p in pts]
+        ys = [c["asr"] for _, c in pts]
+        lo = [c["asr"] - (c["ci_low"] if c["ci_low"] is not None else c["asr"]) for _, c in pts]
+        hi = [(c["ci_high"] if c["ci_high"] is not None else c["asr"]) - c["asr"] for _, c in pts]
+        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, linewidth=1.6, label=short_label(r))
+    ax.set_xticks(x)
+    ax.set_xlim(0.6, 5.4)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
+
+
+def calibration_figure(records: Sequence[Record]) -> Figure:
+    """ASR by execution-cost level and by severity level (Wilson 95% CIs), one line per entry.
+
+    A well-calibrated model's ASR rises with cost (cheap, likely-to-be-acted-on requests refused
+    more); a falling line is the paper's inverse risk calibration.
+    """
+    fig = Figure(figsize=(11, 4.2 + 0.22 * ((len(records) + 1) // 2)), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    _level_panel(axes[0], records, "asr_by_cost", "execution cost level (1 = anyone can act at once)")
+    _level_panel(axes[1], records, "asr_by_severity", "severity level (5 = catastrophic)")
+    axes[0].set_ylabel("attack success rate")
+    axes[0].set_title("ASR by execution cost")
+    axes[1].set_title("ASR by severity")
+    if records:
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8,
+                   frameon=False)
+    else:
+        axes[0].text(3, 0.5, "choose entries above", ha="center", va="center", color="gray")
+    return fig
+
+
+def heatmap_figure(record: Record | None) -> Figure:
+    """The cost x severity ASR heatmap of one entry; each cell shows ASR and n (blank: no samples)."""
+    fig = Figure(figsize=(5.6, 4.6), layout="constrained")
+    ax = fig.subplots()
+    grid = [[float("nan")] * 5 for _ in LEVELS]
+    if record is not None and "asr_by_cost_severity" in record.entry["metrics"]:
+        cells = record.entry["metrics"]["asr_by_cost_severity"]
+        for i, c in enumerate(LEVELS):
+            for j, s in enumerate(LEVELS):
+                cell = cells[c][s]
+                if cell["asr"] is not None:
+                    grid[i][j] = cell["asr"]
+                if cell["n"]:
+                    shown = "—" if cell["asr"] is None else f"{cell['asr']:.2f}"
+                    dark = cell["asr"] is not None and cell["asr"] > DARK_ABOVE
+                    ax.text(j, i, f"{shown}\nn={cell['n']}", ha="center", va="center", fontsize=8,
+                            color="white" if dark else "black")
+        ax.set_title(short_label(record), fontsize=9)
+    image = ax.imshow(grid, cmap=HEATMAP_CMAP, vmin=0, vmax=1, origin="lower")
+    ax.set_xticks(range(5), LEVELS)
+    ax.set_yticks(range(5), LEVELS)
+    ax.set_xlabel("severity")
+    ax.set_ylabel("execution cost")
+    fig.colorbar(image, ax=ax, label="ASR")
+    return fig
+
+
+def probes_figure(record: Record | None) -> Figure:
+    """Probe accuracy by layer (left) and probe score by severity and by cost level (right)."""
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    axes = fig.subplots(1, 2)
+    probes = record.entry.get("probes", []) if record is not None else []
+    for probe in probes:
+        layers = [p["layer"] for p in probe["accuracy_by_layer"]]
+        acc = [p["accuracy"] for p in probe["accuracy_by_layer"]]
+        axes[0].plot(layers, acc, marker=".", label=text(probe["target"]))
+        for scale, style in (("score_by_severity", "-o"), ("score_by_cost", "--s")):
+            scores = probe.get(scale)
+            if scores:
+                pts = [(int(k), scores[k]) for k in LEVELS if scores[k] is not None]
+                axes[1].plot([p[0] for p in pts], [p[1] for p in pts], style,
+                             label=text(f"{probe['target']} by {scale.rsplit('_', 1)[-1]}"))
+    axes[0].set_xlabel("layer")
+    axes[0].set_ylabel("probe accuracy")
+    axes[0].set_ylim(0, 1.02)
+    axes[1].set_xlabel("level")
+    axes[1].set_ylabel("probe score")
+    axes[1].set_xticks(range(1, 6))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    return fig
