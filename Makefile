@@ -1,7 +1,11 @@
 # eh-bench developer entry points. `make setup` once after cloning, then `make demo` / `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export EH_SOURCES_DIR ?= $(abspath ../shared/sources)
+# Verified local copies of the public benchmark files, when this checkout has them beside it.
+SHARED_SOURCES := $(wildcard $(abspath ../shared/sources))
+ifneq ($(SHARED_SOURCES),)
+export EH_SOURCES_DIR ?= $(SHARED_SOURCES)
+endif
 
 .PHONY: setup test lint typecheck check demo leaderboard clean
 
@@ -18,6 +22,14 @@ typecheck:
 	$(VENV)/bin/mypy --strict eh_bench
 
 check: lint typecheck test
+
+demo:   ## offline: the embedded SmolLM2 on a stratified sample of core (3 requests per cost level), then the report
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/eh-bench run --model smollm2 \
+		--tasks eh_core --per-cost 3 --max-gen-toks 96 --batch-size 8 --out runs/demo
+
+leaderboard:  ## seed out/leaderboard/store from real runs of the embedded model (cached), serve it on 127.0.0.1
+	$(PY) leaderboard/seed_local.py --out out/leaderboard
+	$(PY) leaderboard/app.py --store out/leaderboard/store --host 127.0.0.1
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
