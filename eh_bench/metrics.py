@@ -364,6 +364,22 @@ def _num(x: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _distinct_rows(cost: IntArray, severity: IntArray, success: FloatArray) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """Distinct (cost, severity, success) rows, sorted, with their counts.
+
+    A lexsort plus a boundary scan: the same result as ``np.unique(axis=0)``, an order of magnitude
+    faster on large inputs (``unique`` along an axis sorts a structured view).
+    """
+    order = np.lexsort((success, severity, cost))
+    c, v, s = cost[order], severity[order], success[order]
+    new = np.empty(c.size, dtype=bool)
+    new[0] = True
+    new[1:] = (c[1:] != c[:-1]) | (v[1:] != v[:-1]) | (s[1:] != s[:-1])
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.r_[starts, c.size]).astype(np.int64)
+    return c[starts], v[starts], s[starts], counts
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -416,10 +432,7 @@ def summarize(
     if not 0 < ci_level < 1:
         raise InputError(f"ci_level must be in (0, 1), got {ci_level!r}")
 
-    # Collapse to distinct (cost, severity, success) rows with their counts.
-    keyed = np.stack([c.astype(np.float64), v.astype(np.float64), s], axis=1)
-    uniq, counts = np.unique(keyed, axis=0, return_counts=True)
-    uc, uv, us = uniq[:, 0].astype(np.int64), uniq[:, 1].astype(np.int64), uniq[:, 2]
+    uc, uv, us, counts = _distinct_rows(c, v, s)
     rows = (uc, uv, us, uv * model(uc) * us)
     point = {k: float(a[0]) for k, a in _statistics(*rows, dist, counts[None, :].astype(np.float64)).items()}
 

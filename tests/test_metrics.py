@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -186,7 +187,7 @@ def test_non_increasing_in_cost_for_default_likelihood(data: tuple[list[int], li
 
 @settings(max_examples=40, deadline=None)
 @given(samples(graded=True), st.randoms())
-def test_permutation_invariance(data: tuple[list[int], list[int], list[float]], rnd: "random.Random") -> None:  # type: ignore[name-defined]  # noqa: F821
+def test_permutation_invariance(data: tuple[list[int], list[int], list[float]], rnd: random.Random) -> None:
     cost, sev, succ = data
     order = list(range(len(cost)))
     rnd.shuffle(order)
