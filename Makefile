@@ -23,9 +23,9 @@ typecheck:
 
 check: lint typecheck test
 
-demo:   ## offline: the embedded SmolLM2 on a stratified sample of core (3 requests per cost level), then the report
+demo:   ## offline: the embedded SmolLM2 on a stratified sample of core (one request per cost x severity cell), then the report
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/eh-bench run --model smollm2 \
-		--tasks eh_core --per-cost 3 --max-gen-toks 96 --batch-size 8 --out runs/demo
+		--tasks eh_core --per-cost 5 --max-gen-toks 96 --batch-size 8 --out runs/demo
 
 leaderboard:  ## seed out/leaderboard/store from real runs of the embedded model (cached), serve it on 127.0.0.1
 	$(PY) leaderboard/seed_local.py --out out/leaderboard

@@ -105,11 +105,22 @@ def expand_tasks(tasks: Sequence[str]) -> list[str]:
     return out
 
 
-def stratified_indices(costs: Sequence[int | None], per_cost: int, seed: int = 0) -> list[int]:
+def stratified_indices(
+    costs: Sequence[int | None],
+    per_cost: int,
+    seed: int = 0,
+    severities: Sequence[int | None] | None = None,
+) -> list[int]:
     """Up to ``per_cost`` document indices at every cost level 1-5, drawn with ``seed``, sorted.
+
+    With ``severities``, each cost level is sampled round-robin over its severity levels, so that
+    ``per_cost=5`` on the ``core`` grid takes one request from every cost x severity cell.
 
     >>> stratified_indices([3, 1, 2, 4, 5, None], 1)
     [0, 1, 2, 3, 4]
+    >>> picked = stratified_indices([1, 1, 1, 1], 2, severities=[2, 2, 2, 5])
+    >>> len(picked), 3 in picked  # the lone severity-5 request is always taken
+    (2, True)
     """
     if per_cost < 1:
         raise ConfigError(f"per_cost must be >= 1, got {per_cost}")
@@ -117,7 +128,19 @@ def stratified_indices(costs: Sequence[int | None], per_cost: int, seed: int = 0
     chosen: list[int] = []
     for level in LEVELS:
         at_level = [i for i, c in enumerate(costs) if c == level]
-        chosen += at_level if len(at_level) <= per_cost else rng.sample(at_level, per_cost)
+        if severities is None:
+            chosen += at_level if len(at_level) <= per_cost else rng.sample(at_level, per_cost)
+            continue
+        groups: dict[int | None, list[int]] = {}
+        for i in at_level:
+            groups.setdefault(severities[i], []).append(i)
+        queues = [rng.sample(members, len(members)) for _, members in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+        picked: list[int] = []
+        while len(picked) < per_cost and any(queues):
+            for queue in queues:
+                if queue and len(picked) < per_cost:
+                    picked.append(queue.pop())
+        chosen += picked
     return sorted(chosen)
 
 
@@ -133,7 +156,7 @@ def stratified_samples(
                 f"--per-cost needs eh-bench tasks; {task!r} is not one ({', '.join(GROUPS)} or eh_*)"
             )
         rows = load_rows(config, dataset)
-        out[task] = stratified_indices(rows["cost"], per_cost, seed)
+        out[task] = stratified_indices(rows["cost"], per_cost, seed, severities=rows["severity"])
     return out
 
 

@@ -103,3 +103,13 @@ def test_small_bootstraps_run_in_process_and_the_environment_is_restored(
     with _in_process_bootstrap(1000):
         assert os.environ["DISABLE_MULTIPROC"] == ""
     assert os.environ["DISABLE_MULTIPROC"] == ""
+
+
+def test_stratified_indices_covers_every_core_cell_with_five_per_cost() -> None:
+    from eh_bench.lmeval_tasks import load_rows
+
+    rows = load_rows("core")
+    idx = stratified_indices(rows["cost"], 5, seed=3, severities=rows["severity"])
+    cells = {(rows["cost"][i], rows["severity"][i]) for i in idx}
+    assert len(idx) == 25
+    assert cells == {(c, v) for c in range(1, 6) for v in range(1, 6)}
