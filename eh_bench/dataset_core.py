@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from eh_bench.dataset_labels import apply_label
 from eh_bench.errors import InputError
-from eh_bench.rubric import RUBRIC_VERSION, validate_label
+from eh_bench.rubric import validate_label
 from eh_bench.sources.base import Row
 
 #: The packaged data folder.
@@ -61,23 +62,9 @@ def read_core(benign: bool = False, data_dir: Path | str | None = None) -> list[
             raise InputError(f"{where}:source_id: {source_id!r} repeats line {seen[source_id]}")
         seen[source_id] = lineno
         label = validate_label(obj, where=where)
-        rows.append(
-            Row(
-                source=source,
-                source_id=source_id,
-                prompt=str(obj["prompt"]),
-                category=None,
-                context=str(obj.get("context") or ""),
-                cost=label.cost,
-                severity=label.severity,
-                expertise=label.expertise,
-                equipment=label.equipment,
-                time=label.time,
-                legality=label.legality,
-                harm_category=label.harm_category,
-                rationale=label.rationale,
-                annotator=CORE_ANNOTATOR,
-                rubric_version=str(obj.get("rubric_version") or RUBRIC_VERSION),
-            )
+        unlabelled = Row(
+            source=source, source_id=source_id, prompt=str(obj["prompt"]), category=None,
+            context=str(obj.get("context") or ""),
         )
+        rows.append(apply_label(unlabelled, label, CORE_ANNOTATOR))
     return rows
