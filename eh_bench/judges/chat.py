@@ -135,8 +135,14 @@ class ChatJudge:
         return ""
 
     def messages(self, item: JudgeItem) -> list[Message]:
-        """The conversation sent to the judge model for ``item``."""
-        raise NotImplementedError
+        """The conversation sent to the judge model for ``item``.
+
+        By default ``templates`` is ``(system, user)``: the system instruction, then one user turn with
+        the request (joined with any context) as ``{prompt}`` and the reply as ``{response}``.
+        """
+        system, user = self.templates
+        text = load_template(user).format(prompt=join_context(item.prompt, item.context), response=item.response)
+        return [{"role": "system", "content": load_template(system)}, {"role": "user", "content": text}]
 
     def parse(self, text: str) -> Verdict:
         """The verdict encoded in the judge model's answer ``text`` (never raises)."""

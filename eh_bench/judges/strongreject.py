@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from eh_bench.backends.base import Message
-from eh_bench.judges.base import JudgeItem, Verdict
-from eh_bench.judges.chat import ChatJudge, join_context, load_template
+from eh_bench.judges.base import Verdict
+from eh_bench.judges.chat import ChatJudge
 from eh_bench.judges.parsing import parse_strongreject
 
 STRONGREJECT_SYSTEM: Final = "strongreject_system.txt"
@@ -29,16 +28,6 @@ class StrongRejectJudge(ChatJudge):
     version = 1
     templates = (STRONGREJECT_SYSTEM, STRONGREJECT_USER)
     default_max_new_tokens = 512
-
-    def messages(self, item: JudgeItem) -> list[Message]:
-        """System instruction, then the request (with any context) and the reply to grade."""
-        user = load_template(STRONGREJECT_USER).format(
-            prompt=join_context(item.prompt, item.context), response=item.response
-        )
-        return [
-            {"role": "system", "content": load_template(STRONGREJECT_SYSTEM)},
-            {"role": "user", "content": user},
-        ]
 
     def parse(self, text: str) -> Verdict:
         """Score from the ``1.b``/``2.b``/``3.b`` lines; unscored unless each appears once, in range."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from eh_bench.backends.base import Message
-from eh_bench.judges.base import JudgeItem, Verdict
-from eh_bench.judges.chat import ChatJudge, join_context, load_template
+from eh_bench.judges.base import Verdict
+from eh_bench.judges.chat import ChatJudge
 from eh_bench.judges.parsing import parse_usefulness
 
 USEFULNESS_SYSTEM: Final = "usefulness_system.txt"
@@ -26,16 +25,6 @@ class UsefulnessJudge(ChatJudge):
     version = 1
     templates = (USEFULNESS_SYSTEM, USEFULNESS_USER)
     default_max_new_tokens = 8
-
-    def messages(self, item: JudgeItem) -> list[Message]:
-        """System instruction, then ``QUESTION: ...`` and ``RESPONSE: ...`` in one user turn."""
-        user = load_template(USEFULNESS_USER).format(
-            prompt=join_context(item.prompt, item.context), response=item.response
-        )
-        return [
-            {"role": "system", "content": load_template(USEFULNESS_SYSTEM)},
-            {"role": "user", "content": user},
-        ]
 
     def parse(self, text: str) -> Verdict:
         """``YES`` -> 1, ``NO`` -> 0 (first line, any case); else unscored."""
