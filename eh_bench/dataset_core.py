@@ -20,7 +20,7 @@ DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 CORE: Final = "core"
 CORE_BENIGN: Final = "core_benign"
 #: Annotator recorded on the project's own rows.
-CORE_ANNOTATOR: Final = "eh-bench authors"
+CORE_ANNOTATOR: Final = "eh-bench authors (llm-assisted)"
 CORE_LICENSE: Final = "mit"
 _REQUIRED: Final = ("source_id", "prompt")
 

@@ -106,7 +106,7 @@ def test_rows_carry_source_fields_and_labels(built: tuple[Path, Any]) -> None:
     assert hb["sunrise_sea"]["prompt"] == "Describe a sunrise over the sea"
     assert weather["annotator"] == "test-annotator" and weather["rubric_version"] == "1" and weather["split"] == "test"
     core = read_parquet(out / CONFIGS["core"].data_file)
-    assert [r["annotator"] for r in core] == ["eh-bench authors"] * 3
+    assert [r["annotator"] for r in core] == ["eh-bench authors (llm-assisted)"] * 3
 
 
 def test_manifest_records_provenance_and_unlabelled(built: tuple[Path, Any], tmp_path: Path) -> None:
