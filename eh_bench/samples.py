@@ -13,6 +13,7 @@ fields scoring needs (:data:`DOC_FIELDS`) and the response are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -299,10 +300,30 @@ class TaskSamples:
     def __len__(self) -> int:
         return len(self.doc_ids)
 
+    def without_texts(self) -> TaskSamples:
+        """A copy without prompts, contexts and responses (what is left once the samples are judged)."""
+        return dataclasses.replace(self, prompts=[], contexts=[], responses=[])
+
     @property
     def config(self) -> str:
         """The dataset config of the task (``eh_core`` -> ``core``); the task name for other tasks."""
         return config_for_task(self.task) or self.task
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The samples files of one run, whether each task is benign, and lm-eval's results file."""
+
+    run_dir: Path
+    files: list[SamplesFile]
+    benign: list[bool]
+    results_path: Path | None
+    results: dict[str, Any] | None
+
+    @property
+    def n_bytes(self) -> int:
+        """Total size of the samples files."""
+        return sum(f.path.stat().st_size for f in self.files)
 
 
 @dataclass
@@ -332,9 +353,20 @@ def _is_benign(task: str, metrics: Iterable[str] | None = None) -> bool:
     return task in BENIGN_TASKS or any(m in BENIGN_METRICS for m in metrics or ())
 
 
-def read_task(file: SamplesFile) -> TaskSamples:
-    """Read one samples file into :class:`TaskSamples` (streaming; documents are dropped after reading)."""
-    out = TaskSamples(task=file.task, file=file, benign=_is_benign(file.task))
+def _results_metrics(results: Mapping[str, Any] | None, task: str) -> list[str]:
+    """The metric names lm-eval's results file lists for ``task`` (none without a results file)."""
+    cfg = ((results or {}).get("configs") or {}).get(task) or {}
+    return [str(m.get("metric")) for m in cfg.get("metric_list") or [] if isinstance(m, Mapping)]
+
+
+def read_task(file: SamplesFile, benign: bool | None = None) -> TaskSamples:
+    """Read one samples file into :class:`TaskSamples` (streaming; documents are dropped after reading).
+
+    Args:
+        file: the samples file.
+        benign: whether the task measures over-refusal; default: from the task name alone.
+    """
+    out = TaskSamples(task=file.task, file=file, benign=_is_benign(file.task) if benign is None else benign)
     doc_ids, ids, dups, prompts, contexts = out.doc_ids, out.ids, out.duplicate_of, out.prompts, out.contexts
     responses, costs, severities = out.responses, out.costs, out.severities
     for doc_id, doc, response, _ in iter_records(file.path, fields=DOC_FIELDS):
@@ -353,15 +385,20 @@ def read_task(file: SamplesFile) -> TaskSamples:
     return out
 
 
-def read_run(run_dir: Path) -> RunSamples:
-    """Find and read every task's samples under ``run_dir`` (see :func:`eh_bench.samples.find_samples`)."""
+def find_run(run_dir: Path) -> RunFiles:
+    """Find a run's samples files and results file without reading the samples (see :func:`find_samples`).
+
+    A task is benign when its name is a benign task's or the results file lists a benign metric for it.
+    """
     files = find_samples(run_dir)
     results_path = find_results(files)
     results = load_results(results_path)
-    tasks = [read_task(f) for f in files]
-    if results is not None:
-        for task in tasks:
-            cfg = (results.get("configs") or {}).get(task.task) or {}
-            metrics = [m.get("metric") for m in cfg.get("metric_list") or [] if isinstance(m, Mapping)]
-            task.benign = task.benign or _is_benign(task.task, [str(m) for m in metrics])
-    return RunSamples(run_dir=run_dir, tasks=tasks, results_path=results_path, results=results)
+    benign = [_is_benign(f.task, _results_metrics(results, f.task)) for f in files]
+    return RunFiles(run_dir=run_dir, files=files, benign=benign, results_path=results_path, results=results)
+
+
+def read_run(run_dir: Path) -> RunSamples:
+    """Find and read every task's samples under ``run_dir`` (see :func:`find_run`)."""
+    found = find_run(run_dir)
+    tasks = [read_task(f, b) for f, b in zip(found.files, found.benign, strict=True)]
+    return RunSamples(run_dir=run_dir, tasks=tasks, results_path=found.results_path, results=found.results)
