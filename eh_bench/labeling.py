@@ -244,16 +244,8 @@ def parse_answer(text: str) -> rubric.Label:
 
 
 def _label(levels: Mapping[str, Any], category: str, rationale: str) -> rubric.Label:
-    return rubric.Label(
-        cost=levels["cost"],
-        severity=levels["severity"],
-        expertise=levels["expertise"],
-        equipment=levels["equipment"],
-        time=levels["time"],
-        legality=levels["legality"],
-        harm_category=category,
-        rationale=rationale,
-    )
+    """The :class:`rubric.Label` of already-parsed levels (one construction path: the rubric's)."""
+    return rubric.validate_label({**levels, "harm_category": category, "rationale": rationale})
 
 
 def _level_majority(values: Sequence[int]) -> int | None:
