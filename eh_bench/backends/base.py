@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict, runtime_checkable
 
+from eh_bench.errors import ConfigError
+
 
 class Message(TypedDict):
     """One chat turn."""
@@ -65,6 +67,14 @@ class ChatBackend(Protocol):
     ) -> list[ChatResult]:
         """One result per conversation, in order."""
         ...
+
+
+def check_generation_args(max_new_tokens: int, temperature: float) -> None:
+    """Refuse a token budget below 1 or a negative temperature (shared by every backend)."""
+    if max_new_tokens < 1:
+        raise ConfigError(f"max_new_tokens must be >= 1 (got {max_new_tokens})")
+    if temperature < 0:
+        raise ConfigError(f"temperature must be >= 0 (got {temperature})")
 
 
 def get_backend(spec: str, **options: object) -> ChatBackend:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from eh_bench.backends.base import ChatResult, FinishReason, Message
+from eh_bench.backends.base import ChatResult, FinishReason, Message, check_generation_args
 from eh_bench.errors import ConfigError
 
 API_KEY_ENVS = ("EH_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -186,10 +186,7 @@ class OpenAIChatBackend:
         temperature: float = 0.0,
     ) -> list[ChatResult]:
         """The async form of :meth:`generate`: all conversations concurrently, bounded by ``concurrency``."""
-        if max_new_tokens < 1:
-            raise ConfigError(f"max_new_tokens must be >= 1 (got {max_new_tokens})")
-        if temperature < 0:
-            raise ConfigError(f"temperature must be >= 0 (got {temperature})")
+        check_generation_args(max_new_tokens, temperature)
         if not conversations:
             return []
         gate = asyncio.Semaphore(self.concurrency)

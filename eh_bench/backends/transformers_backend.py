@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eh_bench.backends.base import ChatResult, FinishReason, Message
+from eh_bench.backends.base import ChatResult, FinishReason, Message, check_generation_args
 from eh_bench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -180,10 +180,7 @@ class TransformersBackend:
         temperature: float = 0.0,
     ) -> list[ChatResult]:
         """One result per conversation, in order (see the module docstring for failure handling)."""
-        if max_new_tokens < 1:
-            raise ConfigError(f"max_new_tokens must be >= 1 (got {max_new_tokens})")
-        if temperature < 0:
-            raise ConfigError(f"temperature must be >= 0 (got {temperature})")
+        check_generation_args(max_new_tokens, temperature)
         results: list[ChatResult | None] = [None] * len(conversations)
         limit = self._context_limit(max_new_tokens)
         todo: list[tuple[int, list[int]]] = []
