@@ -10,13 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from eh_bench.sources.base import Row
-from eh_bench.sources.realworld import (
-    RealWorldSource,
-    Record,
-    first_user_turn,
-    flagged_categories,
-    moderation_at,
-)
+from eh_bench.sources.realworld import RealWorldSource, Record, first_turn, turn_row
 
 NAME: Final = "lmsys"
 HF_REPO: Final = "lmsys/lmsys-chat-1m"
@@ -31,21 +25,11 @@ CITATION: Final = """@inproceedings{zheng2024lmsyschat1m,
 
 def to_row(record: Record) -> Row | None:
     """The canonical row of an LMSYS-Chat-1M record whose first user turn is flagged, else None."""
-    found = first_user_turn(record.get("conversation"))
-    if found is None:
-        return None
-    index, message = found
-    text = str(message.get("content") or "").strip()
-    moderation = moderation_at(record.get("openai_moderation"), index)
+    turn = first_turn(record)
     conv_id = record.get("conversation_id")
-    if not moderation.get("flagged") or not text or not conv_id:
+    if turn is None or not conv_id or not turn.moderation.get("flagged"):
         return None
-    return Row(
-        source=NAME,
-        source_id=str(conv_id),
-        prompt=text,
-        category=",".join(flagged_categories(moderation)) or None,
-    )
+    return turn_row(NAME, conv_id, turn)
 
 
 SOURCE: Final = RealWorldSource(

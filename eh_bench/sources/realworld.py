@@ -62,6 +62,37 @@ def moderation_at(moderation: Sequence[Mapping[str, Any]] | None, index: int) ->
     return moderation[index]
 
 
+@dataclass(frozen=True)
+class FirstTurn:
+    """A record's first user turn: its stripped text, the message itself, and its moderation entry."""
+
+    text: str
+    message: Mapping[str, Any]
+    moderation: Mapping[str, Any]
+
+
+def first_turn(record: Record) -> FirstTurn | None:
+    """The first user turn of a chat-log record with its aligned moderation entry; None if absent or empty."""
+    found = first_user_turn(record.get("conversation"))
+    if found is None:
+        return None
+    index, message = found
+    text = str(message.get("content") or "").strip()
+    if not text:
+        return None
+    return FirstTurn(text, message, moderation_at(record.get("openai_moderation"), index))
+
+
+def turn_row(source: str, conversation_id: object, turn: FirstTurn) -> Row:
+    """The canonical (unlabelled) row of a kept first turn; ``category`` lists its flagged categories."""
+    return Row(
+        source=source,
+        source_id=str(conversation_id),
+        prompt=turn.text,
+        category=",".join(flagged_categories(turn.moderation)) or None,
+    )
+
+
 def flagged_categories(entry: Mapping[str, Any]) -> list[str]:
     """Sorted OpenAI moderation categories set to true in one moderation entry, spellings unified."""
     categories = entry.get("categories") or {}

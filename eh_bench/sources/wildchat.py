@@ -13,13 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from eh_bench.sources.base import Row
-from eh_bench.sources.realworld import (
-    RealWorldSource,
-    Record,
-    first_user_turn,
-    flagged_categories,
-    moderation_at,
-)
+from eh_bench.sources.realworld import RealWorldSource, Record, first_turn, turn_row
 
 NAME: Final = "wildchat"
 HF_REPO: Final = "allenai/WildChat-1M-Full"
@@ -34,25 +28,15 @@ CITATION: Final = """@inproceedings{zhao2024wildchat,
 
 def to_row(record: Record) -> Row | None:
     """The canonical row of a WildChat record whose first user turn is flagged toxic, else None."""
-    found = first_user_turn(record.get("conversation"))
-    if found is None:
+    turn = first_turn(record)
+    if turn is None:
         return None
-    index, message = found
-    text = str(message.get("content") or "").strip()
-    moderation = moderation_at(record.get("openai_moderation"), index)
-    turn_flag = message.get("toxic")
-    toxic = bool(turn_flag) if turn_flag is not None else bool(moderation.get("flagged"))
-    if not toxic or not text:
-        return None
+    turn_flag = turn.message.get("toxic")
+    toxic = bool(turn_flag) if turn_flag is not None else bool(turn.moderation.get("flagged"))
     conv_id = record.get("conversation_hash") or record.get("conversation_id")
-    if not conv_id:
+    if not toxic or not conv_id:
         return None
-    return Row(
-        source=NAME,
-        source_id=str(conv_id),
-        prompt=text,
-        category=",".join(flagged_categories(moderation)) or None,
-    )
+    return turn_row(NAME, conv_id, turn)
 
 
 SOURCE: Final = RealWorldSource(
