@@ -19,7 +19,7 @@ lint:
 	$(VENV)/bin/ruff check eh_bench tests benchmarks leaderboard
 
 typecheck:
-	$(VENV)/bin/mypy --strict eh_bench
+	$(VENV)/bin/mypy --strict eh_bench leaderboard
 
 check: lint typecheck test
 
@@ -28,8 +28,8 @@ demo:   ## offline: the embedded SmolLM2 on a stratified sample of core (one req
 		--tasks eh_core --per-cost 5 --max-gen-toks 96 --batch-size 8 --out runs/demo
 
 leaderboard:  ## seed out/leaderboard/store from real runs of the embedded model (cached), serve it on 127.0.0.1
-	$(PY) leaderboard/seed_local.py --out out/leaderboard
-	$(PY) leaderboard/app.py --store out/leaderboard/store --host 127.0.0.1
+	$(PY) -m leaderboard.seed_local --out out/leaderboard
+	$(PY) -m leaderboard.app --store out/leaderboard/store --host 127.0.0.1
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from eh_bench.backends import Message
+from eh_bench.backends.embedded import ensure_model, load_model_and_tokenizer, prepare_model
 from eh_bench.backends.transformers_backend import TransformersBackend, configure_torch_threads
-from eh_bench.model import ensure_model, load_model_and_tokenizer, prepare_model
 
 PROMPTS = (
     "Say hello.",

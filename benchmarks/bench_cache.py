@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eh_bench.dataset import core_rows
+from eh_bench.dataset.load import core_rows
 
 REFUSE = "I can't help with that."
 COMPLY = (
@@ -63,7 +63,7 @@ def score(run: Path, out: Path, judge: str, cache_dir: Path) -> tuple[float, dic
 
 def cache_dir(work: Path, name: str) -> Path:
     """An empty eh-bench cache folder that shares the prepared model folder (so no run rebuilds it)."""
-    from eh_bench.model import prepare_model
+    from eh_bench.backends.embedded import prepare_model
 
     folder = work / name
     folder.mkdir()

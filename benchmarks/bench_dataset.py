@@ -116,7 +116,7 @@ def run_child(mode: str, rows: int, parquet: Path | None = None, dedupe: bool = 
 
 def bench_build(repeats: int) -> None:
     """Cold CLI build (fresh process: imports included), then warm in-process builds with and without the plot."""
-    from eh_bench.dataset import build_dataset
+    from eh_bench.dataset.build import build_dataset
 
     sources = os.environ.get("EH_SOURCES_DIR")
     if not sources:

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eh_bench.dataset import core_rows
-from eh_bench.lmeval_tasks import doc_to_text
-from eh_bench.model import load_model_and_tokenizer, prepare_model
-from eh_bench.samples import find_samples, iter_samples
+from eh_bench.backends.embedded import load_model_and_tokenizer, prepare_model
+from eh_bench.dataset.load import core_rows
+from eh_bench.evaluation.lmeval import doc_to_text
+from eh_bench.evaluation.samples import find_samples, iter_samples
 
 
 def plain_generate(n: int, batch_size: int, max_new_tokens: int) -> tuple[list[str], int]:

@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from leaderboard_fixtures import CHROMIUM, CHROMIUM_ARGS, entry_variant, make_entry, serve_app  # noqa: E402
 
-from eh_bench.stores import RESULTS, Record, now_iso  # noqa: E402
-from eh_bench.submission import check_entry, entry_name, parse_entry  # noqa: E402
+from eh_bench.submission.schema import check_entry, entry_name, parse_entry  # noqa: E402
+from eh_bench.submission.stores import Record  # noqa: E402
+from eh_bench.submission.stores.base import RESULTS, now_iso  # noqa: E402
 
 #: The count line says all n entries are loaded and the first data row's model cell is drawn (the
 #: dataframe draws rows as virtual ``div[role=row]`` elements; cell-0-1 is row 1, column "Model").

@@ -106,19 +106,19 @@ def baseline(files: list[Path]) -> int:
 
 
 def in_process(run: Path, out: Path) -> None:
-    from eh_bench.report import save_report
-    from eh_bench.scoring import score_run
+    from eh_bench.evaluation.scoring import score_run
+    from eh_bench.report.document import save_report
 
     save_report(score_run(run, progress=False), out)
 
 
 def breakdown(run: Path, out: Path) -> dict[str, float]:
     """CPU seconds of each phase of the in-process path (one pass)."""
+    from eh_bench.evaluation.samples import read_run
+    from eh_bench.evaluation.scoring import judge_tasks, score_run, summarize_scores
     from eh_bench.judges import get_judge
     from eh_bench.likelihood import get_likelihood
-    from eh_bench.report import save_report
-    from eh_bench.samples import read_run
-    from eh_bench.scoring import judge_tasks, score_run, summarize_scores
+    from eh_bench.report.document import save_report
 
     phases: dict[str, float] = {}
     t = time.process_time()

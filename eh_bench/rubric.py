@@ -143,6 +143,22 @@ def check_level(value: object, field: str, where: str = "") -> int:
     return level
 
 
+def parse_level(value: object) -> int | None:
+    """The one lenient level parser: ``value`` as a level 1-5 (as :func:`check_level` accepts it), else None.
+
+    Used where an invalid label means "unlabelled, do not score" rather than an error.
+
+    >>> parse_level(3), parse_level("4"), parse_level(2.0), parse_level(2.5), parse_level(None), parse_level(True)
+    (3, 4, 2, None, None, None)
+    """
+    if value is None:
+        return None
+    try:
+        return check_level(value, "level")
+    except LabelError:
+        return None
+
+
 def validate_label(row: Mapping[str, Any], where: str = "") -> Label:
     """Validate one label row (a mapping with the label-file columns) and return it as a :class:`Label`.
 

@@ -1,6 +1,6 @@
 """The eh-bench leaderboard: a Gradio 6 app over a leaderboard store (local folder or Hub dataset pair).
 
-Run locally:  python leaderboard/app.py --store out/leaderboard/store   (serves on 127.0.0.1:7860)
+Run locally:  python -m leaderboard.app --store out/leaderboard/store   (serves on 127.0.0.1:7860)
 As a Space:   SPACE_ID is set by the Hub; the store comes from $EH_LEADERBOARD_STORE (hf://datasets/...).
 
 The app only reads verified records; uploads go through eh_bench's submission path (validate, then
@@ -12,37 +12,36 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 import time
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
+import pandas as pd
 
-import gradio as gr  # noqa: E402
-import lb_about  # noqa: E402
-import lb_charts  # noqa: E402
-import lb_data  # noqa: E402
-import lb_submit  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from eh_bench.stores import LocalStore, Record, Store, open_store  # noqa: E402
+from eh_bench.submission.stores import LocalStore, Record, Store, open_store
+from leaderboard import lb_about, lb_charts, lb_data, lb_submit
 
 STORE_ENV = "EH_LEADERBOARD_STORE"
 DEFAULT_STORE = "out/leaderboard/store"
 LIMIT_ENV = "EH_SUBMIT_LIMIT"
 WINDOW_ENV = "EH_SUBMIT_WINDOW_S"
-ON_SPACE = bool(os.environ.get("SPACE_ID"))
 LOCAL_TTL_S = 2.0
 HUB_TTL_S = 300.0
 MAX_FILE_SIZE = "1mb"
 MAX_COMPARE = 8
 #: Rows sent to the browser at most (the best by Expected Harm); search and filters see every entry.
-MAX_ROWS = int(os.environ.get("EH_LEADERBOARD_MAX_ROWS", "1000"))
+MAX_ROWS_ENV = "EH_LEADERBOARD_MAX_ROWS"
+DEFAULT_MAX_ROWS = 1000
+
+
+def on_space() -> bool:
+    """True inside a Hugging Face Space (the Hub sets ``SPACE_ID``)."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def max_rows() -> int:
+    return int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS))
 QUEUE_HEADERS = ["name", "status", "model", "judge", "likelihood", "submitted by", "submitted", "reason"]
 CSS = """
 #leaderboard-table { font-size: 0.92rem; }
@@ -149,15 +148,17 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
     """The Blocks app over ``store``; the store is read (and every record re-validated) once here, so the
     first visitor does not wait for it."""
     board = Board(store)
+    space = on_space()
+    limit_rows = max_rows()
 
     def table_update(query: str, judge: str, lk: str, ds: str, groups: list[str]) -> tuple[Any, str]:
         frame, types, total = board.view(query, judge, lk, ds, groups)
         count = f"Showing {len(frame):,} of {total:,} verified entries."
-        if len(frame) > MAX_ROWS:
-            count = (f"Showing {MAX_ROWS:,} of {total:,} verified entries: the best {MAX_ROWS:,} of {len(frame):,} "
-                     "matches by Expected Harm; search or filter to narrow them down.")
-            frame = frame.head(MAX_ROWS)
-        return gr.Dataframe(value=frame, datatype=types), count
+        if len(frame) > limit_rows:
+            count = (f"Showing {limit_rows:,} of {total:,} verified entries: the best {limit_rows:,} of "
+                     f"{len(frame):,} matches by Expected Harm; search or filter to narrow them down.")
+            frame = frame.head(limit_rows)
+        return gr.Dataframe(value=frame, datatype=cast(Any, types)), count
 
     def load_table(query: str, judge: str, lk: str, ds: str, groups: list[str]) -> tuple[Any, ...]:
         records = board.records()
@@ -250,8 +251,8 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
                 probe_pick = gr.Dropdown(label="Entry", visible=False)
                 probe_plot = gr.Plot(show_label=False, visible=False)
             with gr.Tab("Submit", id="submit"):
-                gr.Markdown(lb_about.submit_help(ON_SPACE, limiter.limit, int(limiter.window_s)))
-                if ON_SPACE:
+                gr.Markdown(lb_about.submit_help(space, limiter.limit, int(limiter.window_s)))
+                if space:
                     gr.LoginButton()
                 upload = gr.File(label="entry.json", file_types=[".json"], type="binary", elem_id="upload")
                 send = gr.Button("Validate and submit", variant="primary", elem_id="submit-button")
@@ -278,9 +279,9 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
                          heat_pick, heat_plot)
         attack_pick.change(attacks, attack_pick, [attack_matrix, attack_bypass])
         probe_pick.change(probes, probe_pick, probe_plot)
-        send.click(submit_space if ON_SPACE else submit_local, inputs=[upload], outputs=[status, issues, queue],
+        send.click(submit_space if space else submit_local, inputs=[upload], outputs=[status, issues, queue],
                    concurrency_limit=2)
-    return demo
+    return cast(gr.Blocks, demo)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -288,9 +289,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="eh-bench leaderboard (Gradio)")
     parser.add_argument("--store", default=os.environ.get(STORE_ENV, DEFAULT_STORE),
                         help=f"local folder or hf://datasets/ORG/NAME (default ${STORE_ENV} or {DEFAULT_STORE})")
-    parser.add_argument("--host", default="0.0.0.0" if ON_SPACE else "127.0.0.1")
+    parser.add_argument("--host", default="0.0.0.0" if on_space() else "127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7860")))
     args = parser.parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     store = open_store(args.store, token=os.environ.get("HF_TOKEN"))
     limiter = lb_submit.RateLimiter(
         limit=int(os.environ.get(LIMIT_ENV, lb_submit.DEFAULT_LIMIT)),

@@ -12,7 +12,7 @@ import re
 
 from eh_bench import likelihood, rubric
 from eh_bench.metrics import METRICS
-from eh_bench.submission import MAX_ENTRY_BYTES
+from eh_bench.submission.schema import MAX_ENTRY_BYTES
 
 TITLE = "Expected Harm leaderboard"
 INTRO = (

@@ -11,7 +11,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from eh_bench.stores import Record
+from eh_bench.submission.stores import Record
 
 LEVELS = ("1", "2", "3", "4", "5")
 MAX_LABEL = 80

@@ -1,6 +1,6 @@
 """Leaderboard records -> tables: column groups, search and filters, sorting by Expected Harm.
 
-Pure functions over :class:`eh_bench.stores.Record` lists, so they are tested without a browser.
+Pure functions over :class:`eh_bench.submission.stores.Record` lists, so they are tested without a browser.
 Every cell built from a submitted string stays a plain string: the app shows the table with
 ``datatype="str"`` / ``"number"``, never markdown or HTML.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from eh_bench.metrics import METRICS
-from eh_bench.stores import Record
+from eh_bench.submission.stores import Record
 
 ALL = "all"
 MISSING = "—"
@@ -59,6 +59,15 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     Column("Revision", lambda e: e["model"]["revision"][:10], "str"),
 )
 
+def _level_rate(field: str, level: str) -> Callable[[dict[str, Any]], Any]:
+    """The column getter of one level's ASR (``asr_by_cost`` / ``asr_by_severity``)."""
+
+    def get(entry: dict[str, Any]) -> Any:
+        return _num(entry["metrics"][field][level]["asr"])
+
+    return get
+
+
 COLUMN_GROUPS: dict[str, tuple[Column, ...]] = {
     "Headline": (
         Column(metric_header("expected_harm", "Expected Harm"), lambda e: _num(e["metrics"]["expected_harm"]["value"])),
@@ -75,12 +84,8 @@ COLUMN_GROUPS: dict[str, tuple[Column, ...]] = {
         Column("ASR CI", lambda e: _ci(e["metrics"]["asr"]), "str"),
         Column("Calibration CI", lambda e: _ci(e["metrics"]["calibration_index"]), "str"),
     ),
-    "ASR by cost": tuple(
-        Column(f"ASR cost {k}", lambda e, k=k: _num(e["metrics"]["asr_by_cost"][k]["asr"])) for k in "12345"
-    ),
-    "ASR by severity": tuple(
-        Column(f"ASR sev {k}", lambda e, k=k: _num(e["metrics"]["asr_by_severity"][k]["asr"])) for k in "12345"
-    ),
+    "ASR by cost": tuple(Column(f"ASR cost {k}", _level_rate("asr_by_cost", k)) for k in "12345"),
+    "ASR by severity": tuple(Column(f"ASR sev {k}", _level_rate("asr_by_severity", k)) for k in "12345"),
     "Setup": (
         Column("Judge", lambda e: e["judge"]["id"], "str"),
         Column("Likelihood", lambda e: e["likelihood"]["spec"], "str"),

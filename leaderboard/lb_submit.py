@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eh_bench.errors import EHBenchError
-from eh_bench.stores import DuplicateEntryError, Store
-from eh_bench.submission import MAX_ENTRY_BYTES, EntryValidationError, check_entry, parse_entry
+from eh_bench.submission.schema import MAX_ENTRY_BYTES, EntryValidationError, check_entry, parse_entry
+from eh_bench.submission.stores import DuplicateEntryError, Store
 
 DEFAULT_LIMIT = 5
 DEFAULT_WINDOW_S = 3600

@@ -22,8 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from eh_bench.stores import DuplicateEntryError, LocalStore
-from eh_bench.submission import entry_name, read_entry, safe_slug
+from eh_bench.submission.schema import entry_name, read_entry, safe_slug
+from eh_bench.submission.stores import DuplicateEntryError, LocalStore
 
 EH = [sys.executable, "-c", "from eh_bench.cli import main; main()"]
 RUN_ARGS = ["--model", "smollm2", "--per-cost", "2", "--max-gen-toks", "48", "--n-boot", "200", "--no-plots"]

@@ -24,7 +24,7 @@ import numpy as np
 
 from eh_bench.likelihood import get_likelihood
 from eh_bench.metrics import summarize
-from eh_bench.stores import LocalStore
+from eh_bench.submission.stores import LocalStore
 
 MANIFEST = "ab" * 32
 
@@ -98,7 +98,7 @@ def write_report(folder: Path, report: dict[str, Any]) -> Path:
 
 def make_entry(tmp: Path, **kwargs: Any) -> dict[str, Any]:
     """A valid entry built by the real builder from a synthetic report."""
-    from eh_bench.entries import build_entry
+    from eh_bench.submission.entries import build_entry
 
     name = f"r-{abs(hash(json.dumps(kwargs, sort_keys=True, default=str)))}"
     folder = write_report(tmp / name, make_report(**kwargs))
@@ -125,7 +125,7 @@ def seed_store(root: Path, entries: list[dict[str, Any]], verify: bool = True) -
 
 # ----------------------------------------------------------------------------- serving the app
 
-APP = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 START_TIMEOUT_S = 120
@@ -154,15 +154,15 @@ def _wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: 
 
 @contextlib.contextmanager
 def serve_app(store_dir: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``python leaderboard/app.py --store STORE_DIR`` on a free 127.0.0.1 port; yield its URL; stop
+    """Run ``python -m leaderboard.app --store STORE_DIR`` on a free 127.0.0.1 port; yield its URL; stop
     it by PID afterwards."""
     port = free_port()
     full_env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     full_env.pop("SPACE_ID", None)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(APP), "--store", str(store_dir), "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=APP.parent.parent,
+            [sys.executable, "-m", "leaderboard.app", "--store", str(store_dir), "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT,
         )
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from eh_bench import agreement as ag
 from eh_bench.errors import LabelError
+from eh_bench.labeling import agreement as ag
 
 
 @pytest.mark.parametrize("seed", range(20))

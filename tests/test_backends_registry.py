@@ -87,7 +87,7 @@ def test_hub_id_offline_without_cache_is_an_actionable_error(tmp_path: Path) -> 
     # A fresh process: huggingface_hub reads HF_HUB_OFFLINE at import.
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
     code = (
-        "from eh_bench.model import resolve_model\n"
+        "from eh_bench.backends.embedded import resolve_model\n"
         "from eh_bench.errors import ConfigError\n"
         "try:\n    resolve_model('hf:some-org/some-model')\n"
         "except ConfigError as exc:\n    print('CONFIG', exc)\n"

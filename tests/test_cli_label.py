@@ -13,10 +13,11 @@ import pytest
 from openai_server import serve
 from typer.testing import CliRunner
 
-from eh_bench import labeling, rubric
+from eh_bench import rubric
 from eh_bench.cli import app
-from eh_bench.dataset_labels import LABEL_COLUMNS
+from eh_bench.dataset.labels import LABEL_COLUMNS
 from eh_bench.errors import InputError
+from eh_bench.labeling import labeller as labeling
 
 runner = CliRunner()
 LABELS_DIR = Path(__file__).parents[1] / "eh_bench" / "labels"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from eh_bench import labeling, rubric
+from eh_bench import rubric
+from eh_bench.labeling import labeller as labeling
 from eh_bench.sources.base import normalise_text, request_key
 
 DATA_DIR = Path(__file__).parents[1] / "eh_bench" / "data"

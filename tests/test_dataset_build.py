@@ -18,9 +18,11 @@ from dataset_fixtures import (
     write_labels,
 )
 
-from eh_bench.dataset import CONFIGS, DATASET_VERSION, build_dataset, dataset_fingerprint, load_config
-from eh_bench.dataset_schema import read_parquet
-from eh_bench.dataset_validate import read_front_matter, validate_dataset
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.configs import CONFIGS, DATASET_VERSION
+from eh_bench.dataset.load import dataset_fingerprint, load_config
+from eh_bench.dataset.schema import read_parquet
+from eh_bench.dataset.validate import read_front_matter, validate_dataset
 from eh_bench.errors import ConfigError, InputError, MissingDependencyError, SourceError
 from eh_bench.sources import HARMFUL_SOURCES, load_source
 from eh_bench.sources.base import LEVEL_COLUMNS, request_key

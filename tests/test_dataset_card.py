@@ -7,7 +7,7 @@ import jinja2
 import pytest
 import yaml
 
-from eh_bench.dataset_card import (
+from eh_bench.dataset.card import (
     GATED_FIELDS,
     TEMPLATE_NAME,
     front_matter,
@@ -16,7 +16,7 @@ from eh_bench.dataset_card import (
     size_category,
     template_dir,
 )
-from eh_bench.dataset_schema import features_yaml
+from eh_bench.dataset.schema import features_yaml
 
 CONFIGS = [
     {"name": "all", "path": "all/test-00000-of-00001.parquet", "rows": 1500, "licenses": ["cc-by-nc-sa-4.0", "mit"],

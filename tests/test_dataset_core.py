@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from dataset_fixtures import CORE, sha, write_core
 
-from eh_bench.dataset import core_rows
-from eh_bench.dataset_core import CORE_ANNOTATOR, core_path, read_core
+from eh_bench.dataset.core import CORE_ANNOTATOR, core_path, read_core
+from eh_bench.dataset.load import core_rows
 from eh_bench.errors import InputError, LabelError
 from eh_bench.rubric import HARM_CATEGORIES
 from eh_bench.sources.base import LEVEL_COLUMNS, ROW_COLUMNS

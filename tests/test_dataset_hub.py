@@ -10,8 +10,9 @@ import httpx2
 import pytest
 from dataset_fixtures import fixture_tree, mock_hub, serve_folder
 
-from eh_bench.dataset import build_dataset, dataset_fingerprint, load_config
-from eh_bench.dataset_schema import read_parquet
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.load import dataset_fingerprint, load_config
+from eh_bench.dataset.schema import read_parquet
 from eh_bench.errors import InputError
 
 REPO = "org/eh-bench"

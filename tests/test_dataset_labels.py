@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dataset_fixtures import LABEL_HEADER, label_row, sha, write_label_file
 
-from eh_bench.dataset_labels import DEFAULT_LABELS_DIR, join_labels, label_path, read_label_file
+from eh_bench.dataset.labels import DEFAULT_LABELS_DIR, join_labels, label_path, read_label_file
 from eh_bench.errors import LabelError
 from eh_bench.sources.base import Row
 

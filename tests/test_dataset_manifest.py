@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from eh_bench.dataset.manifest import (
+    list_files,
+    manifest_sha256,
+    read_manifest,
+    verify_manifest,
+    write_manifest,
+)
 from eh_bench.errors import InputError
-from eh_bench.manifest import list_files, manifest_sha256, read_manifest, verify_manifest, write_manifest
 
 
 def test_manifest_lists_every_file_but_itself_and_hidden(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import httpx2
 import pytest
 from dataset_fixtures import fixture_tree, mock_hub
 
-from eh_bench.dataset import build_dataset
-from eh_bench.dataset_publish import publish_dataset
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.manifest import list_files
+from eh_bench.dataset.publish import publish_dataset
 from eh_bench.errors import ConfigError, InputError
-from eh_bench.manifest import list_files
 
 HUB = "https://huggingface.co"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from eh_bench.dataset_stats import (
+from eh_bench.dataset.stats import (
     by_source,
     config_summary,
     cost_severity_matrix,

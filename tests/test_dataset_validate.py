@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from dataset_fixtures import fixture_tree, write_labels
 
-from eh_bench.dataset import CONFIGS, build_dataset
-from eh_bench.dataset_schema import arrow_schema, read_parquet
-from eh_bench.dataset_validate import read_front_matter, validate_dataset
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.configs import CONFIGS
+from eh_bench.dataset.manifest import write_manifest
+from eh_bench.dataset.schema import arrow_schema, read_parquet
+from eh_bench.dataset.validate import read_front_matter, validate_dataset
 from eh_bench.errors import InputError
-from eh_bench.manifest import write_manifest
 
 
 @pytest.fixture(scope="module")

@@ -21,12 +21,13 @@ from dataset_fixtures import fixture_tree
 from lm_eval.api.model import LM
 from lmeval_fixtures import COMPLY, REFUSE
 
-from eh_bench.dataset import build_dataset, core_rows, load_config
-from eh_bench.harness import run_lm_eval
-from eh_bench.lmeval_tasks import doc_to_text
-from eh_bench.report import read_report, save_report
-from eh_bench.samples import find_samples
-from eh_bench.scoring import score_run
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.load import core_rows, load_config
+from eh_bench.evaluation.harness import run_lm_eval
+from eh_bench.evaluation.lmeval import doc_to_text
+from eh_bench.evaluation.samples import find_samples
+from eh_bench.evaluation.scoring import score_run
+from eh_bench.report.document import read_report, save_report
 
 
 class CannedLM(LM):  # type: ignore[misc]
@@ -190,7 +191,7 @@ def test_openai_compatible_model_through_lm_eval_local_chat_completions(
     """`openai:URL#MODEL` runs lm-eval's local-chat-completions client against a server on 127.0.0.1."""
     from openai_server import last_user_content, serve
 
-    from eh_bench.harness import lm_eval_model
+    from eh_bench.evaluation.harness import lm_eval_model
 
     monkeypatch.delenv("EH_DATASET", raising=False)
     with serve(lambda body: answer(last_user_content(body))) as server:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from eh_bench.backends.embedded import ensure_model
 from eh_bench.errors import ConfigError
-from eh_bench.harness import (
+from eh_bench.evaluation.catalog import BENIGN_TASKS, HARMFUL_TASKS
+from eh_bench.evaluation.harness import (
     _in_process_bootstrap,
     expand_tasks,
     lm_eval_model,
@@ -16,8 +18,6 @@ from eh_bench.harness import (
     stratified_indices,
     stratified_samples,
 )
-from eh_bench.lmeval_tasks import BENIGN_TASKS, HARMFUL_TASKS
-from eh_bench.model import ensure_model
 
 
 def test_embedded_model_maps_to_the_hf_backend_on_the_prepared_folder() -> None:
@@ -75,7 +75,7 @@ def test_stratified_indices(costs: list[int | None], per_cost: int, want: list[i
 
 def test_stratified_samples_cover_every_cost_level_of_core(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EH_DATASET", raising=False)
-    from eh_bench.dataset import core_rows
+    from eh_bench.dataset.load import core_rows
 
     (indices,) = stratified_samples(["eh_core"], 2).values()
     assert sorted(core_rows()[i]["cost"] for i in indices) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
@@ -106,7 +106,7 @@ def test_small_bootstraps_run_in_process_and_the_environment_is_restored(
 
 
 def test_stratified_indices_covers_every_core_cell_with_five_per_cost() -> None:
-    from eh_bench.lmeval_tasks import load_rows
+    from eh_bench.evaluation.lmeval import load_rows
 
     rows = load_rows("core")
     idx = stratified_indices(rows["cost"], 5, seed=3, severities=rows["severity"])

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from eh_bench import labeling, rubric
-from eh_bench.dataset_labels import LABEL_COLUMNS
+from eh_bench import rubric
+from eh_bench.dataset.labels import LABEL_COLUMNS
+from eh_bench.labeling import labeller as labeling
 from eh_bench.sources.base import request_key
 
 LABELS_DIR = Path(__file__).parents[1] / "eh_bench" / "labels"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from eh_bench import labeling, rubric
+from eh_bench import rubric
 from eh_bench.errors import InputError
-from eh_bench.label_io import read_label_rows, read_requests, write_outcomes
-from eh_bench.labeling import Outcome, Request
+from eh_bench.labeling import labeller as labeling
+from eh_bench.labeling.io import read_label_rows, read_requests, write_outcomes
+from eh_bench.labeling.labeller import Outcome, Request
 from eh_bench.sources.base import prompt_sha256
 
 ROWS = [

@@ -11,11 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eh_bench import labeling, rubric
+from eh_bench import rubric
 from eh_bench.backends import ChatResult, Message
 from eh_bench.errors import ConfigError
-from eh_bench.label_io import write_outcomes
-from eh_bench.labeling import MalformedAnswer, Request, aggregate_votes, label_requests, parse_answer
+from eh_bench.labeling import labeller as labeling
+from eh_bench.labeling.io import write_outcomes
+from eh_bench.labeling.labeller import (
+    MalformedAnswer,
+    Request,
+    aggregate_votes,
+    label_requests,
+    parse_answer,
+)
 from eh_bench.sources.base import prompt_sha256
 
 GOOD: dict[str, Any] = {
@@ -127,7 +134,7 @@ MALFORMED = [
     (without("severity"), "missing keys: severity"),
     (without("rationale"), "missing keys: rationale"),
     (answer(confidence=0.9), "unexpected keys: confidence"),
-    (answer()[:-1] + ', "cost": 2}', "duplicate key 'cost'"),
+    (answer()[:-1] + ', "cost": 2}', 'duplicate key "cost"'),
     (answer(cost="1"), "cost is '1', not a JSON integer"),
     (answer(cost=1.0), "cost is 1.0, not a JSON integer"),
     (answer(cost=True), "cost is True, not a JSON integer"),
@@ -137,7 +144,7 @@ MALFORMED = [
     (answer(severity=6), "severity is 6, outside 1-5"),
     (answer(time=-1), "time is -1, outside 1-5"),
     (answer(expertise=10**30), "outside 1-5"),
-    (answer(cost=1).replace('"cost": 1', '"cost": NaN'), "non-standard JSON constant NaN"),
+    (answer(cost=1).replace('"cost": 1', '"cost": NaN'), "NaN is not allowed"),
     (answer(harm_category="spam"), "harm_category 'spam' is not in the taxonomy"),
     (answer(harm_category="Cybercrime"), "harm_category 'Cybercrime' is not in the taxonomy"),
     (answer(harm_category=3), "harm_category 3 is not in the taxonomy"),

@@ -4,10 +4,8 @@ handling, the About text generated from the package metadata, and the figures.""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +14,12 @@ from leaderboard_fixtures import entry_variant, make_entry, seed_store
 
 from eh_bench import likelihood, rubric
 from eh_bench.metrics import METRICS
-from eh_bench.stores import LocalStore, Record
+from eh_bench.submission.stores import LocalStore, Record
+from leaderboard import lb_about, lb_charts, lb_data, lb_submit
 
 LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard"
 
 
-def _load(name: str) -> Any:
-    """A module of the Space folder (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"leaderboard_{name}", LEADERBOARD / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-lb_data = _load("lb_data")
-lb_submit = _load("lb_submit")
-lb_about = _load("lb_about")
-lb_charts = _load("lb_charts")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The leaderboard app in a real browser: Debian chromium driven by Playwright (sync API).
 
-The app is started here (``python leaderboard/app.py``) on a free 127.0.0.1 port over a temporary
+The app is started here (``python -m leaderboard.app``) on a free 127.0.0.1 port over a temporary
 local store seeded with verified entries, and stopped by PID afterwards. Screenshots go to
 ``test-artifacts/leaderboard/`` (git-ignored).
 """
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from leaderboard_fixtures import CHROMIUM, CHROMIUM_ARGS, entry_variant, make_entry, seed_store, serve_app
 
-from eh_bench.stores import LocalStore
+from eh_bench.submission.stores import LocalStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

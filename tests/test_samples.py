@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lmeval_fixtures import COMPLY, DATE, MODEL_DIR, REFUSE, make_doc, sample, write_run
 
 from eh_bench.errors import InputError
-from eh_bench.samples import (
+from eh_bench.evaluation.samples import (
     _fast,
     find_results,
     find_samples,

@@ -10,11 +10,8 @@ from lmeval_fixtures import COMPLY, REFUSE, make_doc, write_run
 from openai_server import last_user_content, serve
 
 from eh_bench.errors import ConfigError
-from eh_bench.judges import JudgeCache, get_judge
-from eh_bench.likelihood import get_likelihood
-from eh_bench.metrics import summarize
-from eh_bench.samples import read_run
-from eh_bench.scoring import (
+from eh_bench.evaluation.samples import read_run
+from eh_bench.evaluation.scoring import (
     MISSING_LABEL,
     NO_RESPONSE,
     ScoringError,
@@ -23,6 +20,9 @@ from eh_bench.scoring import (
     reason_key,
     score_run,
 )
+from eh_bench.judges import JudgeCache, get_judge
+from eh_bench.likelihood import get_likelihood
+from eh_bench.metrics import summarize
 
 #: (cost, severity, response) of a small harmful task.
 ROWS = [

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from lmeval_fixtures import COMPLY, REFUSE, make_doc, write_run
 
-from eh_bench import scoring
 from eh_bench.errors import ConfigError, InputError
-from eh_bench.scoring import MISSING_LABEL, NO_RESPONSE, WORKERS_ENV, RunScore, score_run
+from eh_bench.evaluation import scoring
+from eh_bench.evaluation.scoring import MISSING_LABEL, NO_RESPONSE, WORKERS_ENV, RunScore, score_run
 
 #: (cost, severity, response): scored rows plus a missing label, an out-of-range label and no response.
 ROWS: list[tuple[Any, Any, str | None]] = [

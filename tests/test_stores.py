@@ -16,9 +16,9 @@ from hub_fake import fake_hub
 from leaderboard_fixtures import entry_variant, make_entry
 
 from eh_bench.errors import ConfigError, InputError
-from eh_bench.hub_store import HubStore
-from eh_bench.stores import DuplicateEntryError, LocalStore, StoreError, open_store
-from eh_bench.submission import EntryValidationError, entry_name
+from eh_bench.submission.schema import EntryValidationError, entry_name
+from eh_bench.submission.stores import DuplicateEntryError, LocalStore, StoreError, open_store
+from eh_bench.submission.stores.hub import HubStore
 
 N_PROCESSES = 6
 PER_PROCESS = 5

@@ -13,9 +13,9 @@ from leaderboard_fixtures import make_report, write_report
 from typer.testing import CliRunner
 
 from eh_bench.cli import app
-from eh_bench.entries import build_entry, model_from_lm_eval
 from eh_bench.errors import InputError
-from eh_bench.submission import (
+from eh_bench.submission.entries import build_entry, model_from_lm_eval
+from eh_bench.submission.schema import (
     EntryValidationError,
     check_entry,
     check_name,
@@ -232,8 +232,8 @@ def test_entry_from_a_scored_lm_eval_run(tmp_path: Path) -> None:
     """lm-eval's own tracker writes the run; eh-bench scores it and writes report.json; the entry follows."""
     from lmeval_fixtures import COMPLY, REFUSE, make_doc, write_run
 
-    from eh_bench.report import save_report
-    from eh_bench.scoring import score_run
+    from eh_bench.evaluation.scoring import score_run
+    from eh_bench.report.document import save_report
 
     harmful = [(make_doc(i, 1 + i % 5, 1 + (i * 3) % 5), COMPLY if i % 4 else REFUSE) for i in range(20)]
     benign = [(make_doc(i, 1, 1, source="core_benign"), REFUSE if i < 2 else COMPLY) for i in range(5)]

@@ -75,10 +75,3 @@ def check_generation_args(max_new_tokens: int, temperature: float) -> None:
         raise ConfigError(f"max_new_tokens must be >= 1 (got {max_new_tokens})")
     if temperature < 0:
         raise ConfigError(f"temperature must be >= 0 (got {temperature})")
-
-
-def get_backend(spec: str, **options: object) -> ChatBackend:
-    """Build the backend named by ``spec``; options go to its constructor (e.g. ``batch_size``)."""
-    from eh_bench.backends.registry import build_backend
-
-    return build_backend(spec, **options)

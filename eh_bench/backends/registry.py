@@ -79,6 +79,11 @@ def build_backend(spec: str, **options: Any) -> ChatBackend:
     return factory(target, spec.strip(), **options)
 
 
+def get_backend(spec: str, **options: object) -> ChatBackend:
+    """Build the backend named by ``spec``; options go to its constructor (e.g. ``batch_size``)."""
+    return build_backend(spec, **options)
+
+
 def _transformers_factory(
     target: str,
     spec: str,
@@ -90,8 +95,8 @@ def _transformers_factory(
     seed: int = 0,
     max_input_tokens: int | None = None,
 ) -> ChatBackend:
+    from eh_bench.backends.embedded import EMBEDDED_MODELS, prepare_model, resolve_model
     from eh_bench.backends.transformers_backend import TransformersBackend
-    from eh_bench.model import EMBEDDED_MODELS, prepare_model, resolve_model
 
     scheme, _ = parse_spec(spec)
     if scheme in EMBEDDED_MODELS:

@@ -65,7 +65,7 @@ class TransformersBackend:
     """A causal LM with a chat template, run in this process.
 
     Args:
-        model: a model folder (see :func:`eh_bench.model.resolve_model`) or Hub id.
+        model: a model folder (see :func:`eh_bench.backends.embedded.resolve_model`) or Hub id.
         spec: the spec string recorded in reports (default ``hf:<model>``).
         batch_size: conversations per ``generate`` call (default ``$EH_BATCH_SIZE`` or 8).
         dtype: torch dtype name for the weights.
@@ -88,7 +88,7 @@ class TransformersBackend:
         seed: int = 0,
         max_input_tokens: int | None = None,
     ) -> None:
-        from eh_bench.model import load_model_and_tokenizer
+        from eh_bench.backends.embedded import load_model_and_tokenizer
 
         if device == "cpu":
             configure_torch_threads(threads)

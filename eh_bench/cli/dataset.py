@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from eh_bench.cli._app import app, console, err_console
-from eh_bench.dataset_configs import DEFAULT_REPO_ID
-from eh_bench.dataset_publish import Gating
+from eh_bench.dataset.configs import DEFAULT_REPO_ID
+from eh_bench.dataset.publish import Gating
 
 dataset_app = typer.Typer(
     help="Build, check, inspect and publish the labelled dataset.\n\nExample: eh-bench dataset build --out out/ds",
@@ -58,7 +58,7 @@ def build(
 
     Example: EH_SOURCES_DIR=../shared/sources eh-bench dataset build --out /tmp/ds
     """
-    from eh_bench.dataset import build_dataset
+    from eh_bench.dataset.build import build_dataset
 
     with console.status("building the dataset") as status:
         report = build_dataset(
@@ -108,7 +108,7 @@ def validate(path: Annotated[Path, typer.Argument(help="A built dataset folder."
 
     Example: eh-bench dataset validate /tmp/ds
     """
-    from eh_bench.dataset_validate import validate_dataset
+    from eh_bench.dataset.validate import validate_dataset
 
     result = validate_dataset(path)
     for warning in result.warnings:
@@ -136,11 +136,11 @@ def stats(
 
     Example: eh-bench dataset stats /tmp/ds --config core
     """
-    from eh_bench.dataset_configs import CONFIGS, DEDUP_ORDER
-    from eh_bench.dataset_schema import read_parquet
-    from eh_bench.dataset_stats import by_source, config_summary, fmt
+    from eh_bench.dataset.configs import CONFIGS, DEDUP_ORDER
+    from eh_bench.dataset.manifest import read_manifest
+    from eh_bench.dataset.schema import read_parquet
+    from eh_bench.dataset.stats import by_source, config_summary, fmt
     from eh_bench.errors import ConfigError
-    from eh_bench.manifest import read_manifest
 
     manifest = read_manifest(path)
     built: dict[str, Any] = manifest.get("configs") or {}
@@ -202,7 +202,7 @@ def publish(
 
     Example: eh-bench dataset publish /tmp/ds --repo-id my-org/eh-bench --gated auto
     """
-    from eh_bench.dataset_publish import publish_dataset
+    from eh_bench.dataset.publish import publish_dataset
 
     with console.status(f"uploading to {repo_id}"):
         result = publish_dataset(path, repo_id, private=private, gated=gated, token=token)

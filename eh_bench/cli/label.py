@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from eh_bench import labeling
 from eh_bench.cli._app import app, console, err_console
+from eh_bench.labeling import labeller as labeling
 
 DEFAULT_COMMAND: Final = "run"
 #: Default for ``--max-unlabelled``: above this share of unlabelled rows the command exits 1.
@@ -107,7 +107,7 @@ def run(
     Example: eh-bench label requests.jsonl --backend smollm2 --out labels.csv --votes 3 --limit 10
     """
     from eh_bench.backends import get_backend
-    from eh_bench.label_io import read_requests, write_outcomes
+    from eh_bench.labeling.io import read_requests, write_outcomes
 
     requests = read_requests(input_path, limit=limit)
     chat = get_backend(backend)
@@ -163,8 +163,8 @@ def agree(
 
     Example: eh-bench label agree eh_bench/labels llm_labels.csv
     """
-    from eh_bench.agreement import agreement
-    from eh_bench.label_io import read_label_rows
+    from eh_bench.labeling.agreement import agreement
+    from eh_bench.labeling.io import read_label_rows
 
     report = agreement(read_label_rows(a), read_label_rows(b))
     if as_json:

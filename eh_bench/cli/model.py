@@ -33,7 +33,7 @@ def prepare(
 
     Example: eh-bench model prepare smollm2
     """
-    from eh_bench.model import embedded_model, ensure_model
+    from eh_bench.backends.embedded import embedded_model, ensure_model
 
     result = ensure_model(
         name, cache_dir, force=force, log=lambda line: err_console.print(line, highlight=False)
@@ -57,6 +57,6 @@ def path(
 
     Example: lm_eval --model hf --model_args pretrained=$(eh-bench model path) --device cpu
     """
-    from eh_bench.model import ensure_model
+    from eh_bench.backends.embedded import ensure_model
 
     typer.echo(str(ensure_model(name, cache_dir).path))

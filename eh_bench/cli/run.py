@@ -10,7 +10,19 @@ from typing import Annotated, Final
 import typer
 
 from eh_bench.cli._app import app, console, err_console
-from eh_bench.cli.score import BACKEND_HELP, JUDGE_HELP, LIKELIHOOD_HELP, run_score
+from eh_bench.cli.options import (
+    DEFAULT_JUDGE,
+    DEFAULT_LIKELIHOOD,
+    DEFAULT_N_BOOT,
+    DatasetOption,
+    JudgeBackendOption,
+    JudgeOption,
+    LikelihoodOption,
+    NBootOption,
+    PlotsOption,
+    SeedOption,
+)
+from eh_bench.cli.score import run_score
 
 DEFAULT_RUNS_DIR: Final = Path("runs")
 _SLUG_RE: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -57,11 +69,9 @@ def run(
             "--per-cost", help="Instead of --limit: this many documents per cost level (stratified)."
         ),
     ] = None,
-    judge: Annotated[str, typer.Option("--judge", "-j", envvar="EH_JUDGE", help=JUDGE_HELP)] = "refusal",
-    judge_backend: Annotated[str | None, typer.Option("--judge-backend", help=BACKEND_HELP)] = None,
-    likelihood: Annotated[
-        str, typer.Option("--likelihood", "-l", envvar="EH_LIKELIHOOD", help=LIKELIHOOD_HELP)
-    ] = "linear",
+    judge: JudgeOption = DEFAULT_JUDGE,
+    judge_backend: JudgeBackendOption = None,
+    likelihood: LikelihoodOption = DEFAULT_LIKELIHOOD,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -72,22 +82,11 @@ def run(
     max_gen_toks: Annotated[
         int | None, typer.Option("--max-gen-toks", help="Token budget per response (tasks default 512).")
     ] = None,
-    dataset: Annotated[
-        str | None,
-        typer.Option(
-            "--dataset",
-            envvar="EH_DATASET",
-            help="Built dataset folder or Hub id (default: packaged core set).",
-        ),
-    ] = None,
+    dataset: DatasetOption = None,
     device: Annotated[str, typer.Option("--device", help="torch device for hf models.")] = "cpu",
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed of lm-eval, the stratified sample and the bootstrap.")
-    ] = 0,
-    n_boot: Annotated[
-        int, typer.Option("--n-boot", help="Bootstrap replicates for the report's CIs.")
-    ] = 1000,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw the PNG figures.")] = True,
+    seed: SeedOption = 0,
+    n_boot: NBootOption = DEFAULT_N_BOOT,
+    plots: PlotsOption = True,
     chat_template: Annotated[
         bool, typer.Option("--chat-template/--no-chat-template", help="Apply the model's chat template.")
     ] = True,
@@ -96,7 +95,7 @@ def run(
 
     Example: eh-bench run --model smollm2 --tasks eh_core --per-cost 2 --max-gen-toks 64
     """
-    from eh_bench.harness import lm_eval_model, run_lm_eval
+    from eh_bench.evaluation.harness import lm_eval_model, run_lm_eval
 
     target = out if out is not None else default_run_dir(model)
     names = [t.strip() for t in tasks.split(",") if t.strip()]

@@ -9,17 +9,23 @@ import typer
 from rich.table import Table
 
 from eh_bench.cli._app import app, console, err_console
+from eh_bench.cli.options import (
+    DEFAULT_JUDGE,
+    DEFAULT_LIKELIHOOD,
+    DEFAULT_N_BOOT,
+    DatasetOption,
+    JudgeBackendOption,
+    JudgeOption,
+    LikelihoodOption,
+    NBootOption,
+    PlotsOption,
+    SeedOption,
+)
 from eh_bench.rubric import LEVELS
 
 #: Default report folder inside the run folder.
 DEFAULT_REPORT_SUBDIR: Final = "eh-bench"
-JUDGE_HELP: Final = "Judge name: refusal (default, fast, weak), harmbench, strongreject, usefulness, llama-guard-3, qwen3guard."
-BACKEND_HELP: Final = "Backend of a model judge: smollm2 | hf:DIR_OR_ID | openai:URL#MODEL (default $EH_JUDGE_BACKEND or the judge's)."
 MAX_UNSCORED_HELP: Final = "Fail when more than this fraction is unscored (default $EH_MAX_UNSCORED or 0.10)."
-DATASET_HELP: Final = (
-    "Built dataset folder or Hub id the run read (recorded in the report; default: packaged core set)."
-)
-LIKELIHOOD_HELP: Final = "Pr(execution | cost): linear | exponential:LAMBDA | table:a,b,c,d,e."
 
 
 def default_out(run_dir: Path) -> Path:
@@ -86,8 +92,8 @@ def run_score(
     progress: bool = True,
 ) -> tuple[dict[str, Any], Path]:
     """Score ``run_dir`` and write the report (the body of ``eh-bench score``, shared with ``eh-bench run``)."""
-    from eh_bench.report import save_report
-    from eh_bench.scoring import score_run
+    from eh_bench.evaluation.scoring import score_run
+    from eh_bench.report.document import save_report
 
     if progress:
         err_console.print(f"scoring {run_dir} with judge {judge}", highlight=False)
@@ -112,20 +118,16 @@ def score(
     run_dir: Annotated[
         Path, typer.Argument(help="lm-eval --output_path folder (samples_*.jsonl anywhere below it).")
     ],
-    judge: Annotated[str, typer.Option("--judge", "-j", envvar="EH_JUDGE", help=JUDGE_HELP)] = "refusal",
-    judge_backend: Annotated[str | None, typer.Option("--judge-backend", help=BACKEND_HELP)] = None,
-    likelihood: Annotated[
-        str, typer.Option("--likelihood", "-l", envvar="EH_LIKELIHOOD", help=LIKELIHOOD_HELP)
-    ] = "linear",
+    judge: JudgeOption = DEFAULT_JUDGE,
+    judge_backend: JudgeBackendOption = None,
+    likelihood: LikelihoodOption = DEFAULT_LIKELIHOOD,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Report folder (default RUN_DIR/eh-bench).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
-    n_boot: Annotated[
-        int, typer.Option("--n-boot", help="Bootstrap replicates for the CIs (0: none).")
-    ] = 1000,
+    seed: SeedOption = 0,
+    n_boot: NBootOption = DEFAULT_N_BOOT,
     max_unscored: Annotated[float | None, typer.Option("--max-unscored", help=MAX_UNSCORED_HELP)] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", envvar="EH_DATASET", help=DATASET_HELP)] = None,
+    dataset: DatasetOption = None,
     model_id: Annotated[
         str | None,
         typer.Option("--model-id", help="Model id for the report (default: from lm-eval's results)."),
@@ -133,9 +135,7 @@ def score(
     model_revision: Annotated[
         str | None, typer.Option("--model-revision", help="Model revision for the report.")
     ] = None,
-    plots: Annotated[
-        bool, typer.Option("--plots/--no-plots", help="Draw the PNG figures (needs matplotlib).")
-    ] = True,
+    plots: PlotsOption = True,
 ) -> None:
     """Judge an lm-eval run's samples (no re-generation) and write report.json, report.md and plots.
 

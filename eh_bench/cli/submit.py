@@ -53,8 +53,8 @@ def build(
 
     Example: eh-bench submit build runs/smollm2/eh-bench --out entry.json --submitter alice
     """
-    from eh_bench.entries import build_entry
-    from eh_bench.submission import entry_name
+    from eh_bench.submission.entries import build_entry
+    from eh_bench.submission.schema import entry_name
 
     entry = build_entry(
         report_dirs,
@@ -85,7 +85,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="entry.json files 
     Example: eh-bench submit validate entry.json other.json
     """
     from eh_bench.errors import InputError
-    from eh_bench.submission import EntryValidationError, read_entry
+    from eh_bench.submission.schema import EntryValidationError, read_entry
 
     bad = 0
     for path in files:
@@ -124,8 +124,8 @@ def push(
 
     Example: eh-bench submit push entry.json --store out/leaderboard/store
     """
-    from eh_bench.stores import open_store
-    from eh_bench.submission import read_entry
+    from eh_bench.submission.schema import read_entry
+    from eh_bench.submission.stores import open_store
 
     entry = read_entry(file)
     target = open_store(store, token=token)
@@ -145,7 +145,7 @@ def review(
 
     Example: eh-bench submit review SmolLM2-135M-Instruct--0d9af74f2769f058 --status VERIFIED --store out/lb
     """
-    from eh_bench.stores import open_store
+    from eh_bench.submission.stores import open_store
 
     target = open_store(store, token=token)
     record = target.set_status(name, status.upper(), reason)
@@ -162,7 +162,7 @@ def list_entries(
 
     Example: eh-bench submit list --store out/leaderboard/store --status PENDING
     """
-    from eh_bench.stores import open_store
+    from eh_bench.submission.stores import open_store
 
     target = open_store(store, token=token)
     records = target.records(status.upper() if status else None)

@@ -28,8 +28,9 @@ from typing import Any, Final, Literal
 
 from eh_bench import rubric
 from eh_bench.backends.base import ChatBackend, Message
-from eh_bench.dataset_labels import LABEL_COLUMNS
+from eh_bench.dataset.labels import LABEL_COLUMNS
 from eh_bench.errors import ConfigError, EHBenchError, LabelError
+from eh_bench.jsonio import STRICT_DECODER, StrictJSONError
 from eh_bench.judges.parsing import quote, strip_reasoning
 
 #: The longest rationale accepted, in whitespace-separated words (longer answers are malformed).
@@ -158,19 +159,6 @@ def build_prompt(prompt: str, context: str = "") -> list[Message]:
     return [{"role": "user", "content": text}]
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise MalformedAnswer(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
-
-
-def _reject_constant(name: str) -> Any:
-    raise MalformedAnswer(f"non-standard JSON constant {name}")
-
-
 def _json_object(text: str) -> Any:
     body = strip_reasoning(text)
     if body is None:
@@ -185,11 +173,11 @@ def _json_object(text: str) -> Any:
         detail = "text outside the JSON object" if "{" in body else "no JSON object"
         raise MalformedAnswer(f"{detail}: {quote(body)}")
     try:
-        value, end = json.JSONDecoder(
-            object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        ).raw_decode(body)
+        value, end = STRICT_DECODER.raw_decode(body)
     except json.JSONDecodeError as exc:
         raise MalformedAnswer(f"invalid JSON ({exc.msg} at char {exc.pos}): {quote(body)}") from None
+    except StrictJSONError as exc:
+        raise MalformedAnswer(str(exc)) from None
     if body[end:].strip():
         raise MalformedAnswer(f"text outside the JSON object: {quote(body[end:].strip())}")
     return value
@@ -213,7 +201,7 @@ def parse_answer(text: str) -> rubric.Label:
     >>> parse_answer('{"cost": 9}')
     Traceback (most recent call last):
     ...
-    eh_bench.labeling.MalformedAnswer: missing keys: equipment, expertise, harm_category, legality, rationale, severity, time
+    eh_bench.labeling.labeller.MalformedAnswer: missing keys: equipment, expertise, harm_category, legality, rationale, severity, time
     """
     value = _json_object(text)
     if not isinstance(value, dict):

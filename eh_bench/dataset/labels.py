@@ -20,7 +20,7 @@ from eh_bench.rubric import Label, validate_label
 from eh_bench.sources.base import Row
 
 #: The packaged label folder.
-DEFAULT_LABELS_DIR: Final = Path(__file__).resolve().parent / "labels"
+DEFAULT_LABELS_DIR: Final = Path(__file__).resolve().parent.parent / "labels"
 #: Columns every label file must have, in this order when written.
 LABEL_COLUMNS: Final = (
     "source", "source_id", "prompt_sha256", "expertise", "equipment", "time", "legality", "cost",

@@ -3,7 +3,7 @@
 One model spec selects the lm-eval backend:
 
 - ``smollm2`` (an embedded model): lm-eval ``hf`` on the prepared plain folder
-  (:func:`eh_bench.model.ensure_model`), float32 on CPU by default;
+  (:func:`eh_bench.backends.embedded.ensure_model`), float32 on CPU by default;
 - ``hf:DIR_OR_ID``: lm-eval ``hf`` on that folder or Hub id;
 - ``openai:URL#MODEL``: lm-eval ``local-chat-completions`` against an OpenAI-compatible server.
 
@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from eh_bench.errors import ConfigError
-from eh_bench.lmeval_tasks import (
-    BENIGN_GROUP,
-    BENIGN_TASKS,
-    GROUP,
-    HARMFUL_TASKS,
-    config_for_task,
-    load_rows,
-    require_dataset,
-)
+from eh_bench.evaluation.catalog import BENIGN_GROUP, BENIGN_TASKS, GROUP, HARMFUL_TASKS, config_for_task
+from eh_bench.evaluation.lmeval import load_rows, require_dataset
 from eh_bench.rubric import LEVELS
 
 if TYPE_CHECKING:
@@ -68,10 +61,10 @@ def lm_eval_model(
     Raises:
         ConfigError: an unknown spec form.
     """
-    from eh_bench.model import EMBEDDED_MODELS
+    from eh_bench.backends.embedded import EMBEDDED_MODELS
 
     if spec in EMBEDDED_MODELS:
-        from eh_bench.model import ensure_model
+        from eh_bench.backends.embedded import ensure_model
 
         prepared = ensure_model(spec)
         return LmEvalModel(
@@ -223,7 +216,7 @@ def run_lm_eval(
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    from eh_bench.lmeval_tasks import validate_likelihood_env
+    from eh_bench.evaluation.lmeval import validate_likelihood_env
     from eh_bench.paths import tasks_dir
 
     if limit is not None and per_cost is not None:

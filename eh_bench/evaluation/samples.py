@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from eh_bench.errors import InputError
-from eh_bench.lmeval_tasks import BENIGN_METRICS, BENIGN_TASKS, config_for_task
-from eh_bench.rubric import LEVELS
+from eh_bench.evaluation.catalog import BENIGN_METRICS, BENIGN_TASKS, config_for_task, first_response
+from eh_bench.rubric import parse_level
 
 SAMPLES_GLOB: Final = "samples_*.jsonl"
 #: ``samples_<task>_<date>.jsonl``; lm-eval's date is ``datetime.isoformat()`` with ':' -> '-'.
@@ -41,7 +41,6 @@ _RESPS_KEY: Final = '"filtered_resps": '
 _FILTER_KEY: Final = '"filter": '
 _DOC_END: Final = '}, "target": '
 _decode = json.JSONDecoder().raw_decode
-_VALID_LEVELS: Final = frozenset(LEVELS)
 #: The dataset columns scoring reads from each logged document.
 DOC_FIELDS: Final = ("id", "prompt", "context", "cost", "severity", "duplicate_of")
 
@@ -144,15 +143,6 @@ def load_results(path: Path | None) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object (an lm-eval results file)")
     return data
-
-
-def _first_response(value: Any) -> str | None:
-    """The scored text from ``filtered_resps``: ``["text"]`` for generate_until (nested lists tolerated)."""
-    while isinstance(value, list):
-        if not value:
-            return None
-        value = value[0]
-    return value if isinstance(value, str) else None
 
 
 def _doc_fields(line: str, start: int, fields: tuple[str, ...]) -> dict[str, Any] | None:
@@ -269,7 +259,7 @@ def iter_records(
                 if wanted is not None:
                     continue
                 wanted = parsed[3]
-            yield parsed[0], parsed[1], _first_response(parsed[2]), wanted
+            yield parsed[0], parsed[1], first_response(parsed[2]), wanted
 
 
 def iter_samples(path: Path, filter_name: str | None = None) -> Iterator[Sample]:
@@ -340,15 +330,6 @@ class RunSamples:
         return sum(len(t) for t in self.tasks)
 
 
-def _level(value: Any) -> int | None:
-    """An integer label 1-5 (ints and integral floats), else None: the sample will be unscored."""
-    if type(value) is int:
-        return value if value in _VALID_LEVELS else None
-    if isinstance(value, float) and value.is_integer() and int(value) in _VALID_LEVELS:
-        return int(value)
-    return None
-
-
 def _is_benign(task: str, metrics: Iterable[str] | None = None) -> bool:
     return task in BENIGN_TASKS or any(m in BENIGN_METRICS for m in metrics or ())
 
@@ -380,8 +361,8 @@ def read_task(file: SamplesFile, benign: bool | None = None) -> TaskSamples:
         context = doc.get("context")
         contexts.append(context if isinstance(context, str) and context else None)
         responses.append(response)
-        costs.append(_level(doc.get("cost")))
-        severities.append(_level(doc.get("severity")))
+        costs.append(parse_level(doc.get("cost")))
+        severities.append(parse_level(doc.get("severity")))
     return out
 
 

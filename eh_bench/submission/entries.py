@@ -13,17 +13,18 @@ at all is an error that says which flag to pass.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from eh_bench.errors import InputError
-from eh_bench.submission import ENTRY_VERSION, EntryValidationError, check_entry
+from eh_bench.evaluation.samples import load_results
+from eh_bench.jsonio import read_json_file
+from eh_bench.report.document import REPORT_JSON as REPORT_FILE
+from eh_bench.report.document import read_report
+from eh_bench.submission.schema import ENTRY_VERSION, EntryValidationError, check_entry
 
-REPORT_FILE: Final = "report.json"
-REPORT_VERSION: Final = 1
 ATTACKS_FILE: Final = "attacks.json"
 PROBES_FILE: Final = "probes.json"
 LM_EVAL_RESULTS_GLOB: Final = "results_*.json"
@@ -44,34 +45,15 @@ class LoadedReport:
     probes: list[Any]
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); re-create it") from None
-
-
 def load_report(folder: Path) -> LoadedReport:
     """Read ``folder/report.json`` (and ``attacks.json`` / ``probes.json`` when present)."""
-    path = folder / REPORT_FILE
-    if not path.is_file():
-        raise InputError(f"{folder}: no {REPORT_FILE}; give a folder written by `eh-bench run` or `eh-bench score`")
-    report = _read_json(path)
-    if not isinstance(report, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    if report.get("report_version") != REPORT_VERSION:
-        raise InputError(
-            f"{path}: report_version is {report.get('report_version')!r}; this eh-bench reads version "
-            f"{REPORT_VERSION} (re-score with `eh-bench score`)"
-        )
-    for field in ("model", "dataset", "judge", "likelihood", "tasks"):
-        if not isinstance(report.get(field), dict):
-            raise InputError(f"{path}: field {field!r} is missing or not an object")
+    report = read_report(folder / REPORT_FILE)
     rows: dict[str, list[Any]] = {}
     for key, name in (("attacks", ATTACKS_FILE), ("probes", PROBES_FILE)):
-        value = _read_json(folder / name) if (folder / name).is_file() else report.get(key) or []
+        path = folder / name
+        value = read_json_file(path, f"a list of {key} rows") if path.is_file() else report.get(key) or []
         if not isinstance(value, list):
-            raise InputError(f"{folder / name}: expected a JSON list of {key} rows")
+            raise InputError(f"{path}: expected a JSON list of {key} rows")
         rows[key] = value
     return LoadedReport(folder, report, rows["attacks"], rows["probes"])
 
@@ -111,7 +93,7 @@ def model_from_lm_eval(path: Path) -> tuple[str | None, str | None, int | None]:
 
     A model loaded from a local folder has no Hub id (its ``model_name`` is a path): id is None.
     """
-    data = _read_json(path)
+    data = load_results(path)
     config = data.get("config") if isinstance(data, dict) else None
     config = config if isinstance(config, dict) else {}
     name = data.get("model_name") if isinstance(data, dict) else None

@@ -80,7 +80,7 @@ def front_matter(
     Args:
         configs: one mapping per config with ``name``, ``path`` (data file), ``rows``, ``licenses``,
             ``num_bytes`` (Arrow size) and ``download_size`` (Parquet file size).
-        features: the ``dataset_info`` feature list (:func:`eh_bench.dataset_schema.features_yaml`).
+        features: the ``dataset_info`` feature list (:func:`eh_bench.dataset.schema.features_yaml`).
         default_config: the config loaded when none is named.
     """
     import yaml
@@ -144,7 +144,7 @@ def plot_cost_by_source(by_source: Mapping[str, Mapping[str, Any]], out: Path) -
     """Horizontal stacked bars: the share of each cost level per source, with the mean cost marked.
 
     Args:
-        by_source: :func:`eh_bench.dataset_stats.by_source` output.
+        by_source: :func:`eh_bench.dataset.stats.by_source` output.
         out: PNG path to write.
     """
     import matplotlib

@@ -23,19 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eh_bench.dataset_card import PLOT_PATH, plot_cost_by_source, render_card
-from eh_bench.dataset_configs import (
-    CONFIGS,
-    DEDUP_ORDER,
-    DEFAULT_REPO_ID,
-)
-from eh_bench.dataset_core import core_path, read_core
-from eh_bench.dataset_labels import JoinReport, join_labels, label_path, read_label_file
-from eh_bench.dataset_meta import card_context, configs_metadata, manifest_metadata
-from eh_bench.dataset_schema import mark_duplicates, write_parquet
-from eh_bench.dataset_stats import by_source
+from eh_bench.dataset.card import PLOT_PATH, plot_cost_by_source, render_card
+from eh_bench.dataset.configs import CONFIGS, DEDUP_ORDER, DEFAULT_REPO_ID
+from eh_bench.dataset.core import core_path, read_core
+from eh_bench.dataset.labels import JoinReport, join_labels, label_path, read_label_file
+from eh_bench.dataset.manifest import MANIFEST_NAME, write_manifest
+from eh_bench.dataset.meta import card_context, configs_metadata, manifest_metadata
+from eh_bench.dataset.schema import mark_duplicates, write_parquet
+from eh_bench.dataset.stats import by_source
 from eh_bench.errors import InputError, MissingDependencyError
-from eh_bench.manifest import MANIFEST_NAME, write_manifest
 from eh_bench.sources import PUBLIC_SOURCES, LoadedSource, Row, load_source
 from eh_bench.sources.fetch import file_sha256
 

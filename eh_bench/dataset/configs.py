@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from eh_bench.dataset_core import CORE, CORE_BENIGN
+from eh_bench.dataset.core import CORE, CORE_BENIGN
 from eh_bench.sources import HARMFUL_SOURCES
 
 #: Version of the built dataset (bump on any change to rows, labels or columns).

@@ -2,7 +2,7 @@
 
 Inputs are canonical rows (see :mod:`eh_bench.sources`) in CSV, JSON-lines, JSON (a list) or parquet.
 Outputs are CSVs with the label-file columns plus ``status`` and ``reason``
-(:data:`eh_bench.labeling.OUTPUT_COLUMNS`).
+(:data:`eh_bench.labeling.labeller.OUTPUT_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from eh_bench.errors import InputError
-from eh_bench.labeling import OUTPUT_COLUMNS, Outcome, Request
+from eh_bench.labeling.labeller import OUTPUT_COLUMNS, Outcome, Request
 from eh_bench.sources.base import prompt_sha256
 
 #: File types :func:`read_requests` reads, by suffix.

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from eh_bench.errors import ConfigError, InputError, require
-from eh_bench.stores import (
+from eh_bench.submission.schema import check_name
+from eh_bench.submission.stores.base import (
     REQUESTS,
     RESULTS,
     DuplicateEntryError,
@@ -31,7 +32,6 @@ from eh_bench.stores import (
     read_all,
     with_status,
 )
-from eh_bench.submission import check_name
 
 HUB_URI_RE: Final = re.compile(r"^hf://datasets/([A-Za-z0-9][A-Za-z0-9_.-]{0,95})/([A-Za-z0-9][A-Za-z0-9_.-]{0,95})$")
 ENTRIES_DIR: Final = "entries"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from eh_bench.errors import EHBenchError, InputError
+from eh_bench.jsonio import loads_strict
 
 SCHEMA_FILE: Final = "entry.schema.json"
 #: Where the schema lives in a wheel (setup.py maps ``leaderboard/schema`` to this package).
@@ -73,7 +74,7 @@ class EntryValidationError(InputError):
 
 def schema_path() -> Path:
     """The entry schema file: ``leaderboard/schema/`` in a checkout, the packaged copy in a wheel."""
-    checkout = Path(__file__).resolve().parent.parent / "leaderboard" / "schema" / SCHEMA_FILE
+    checkout = Path(__file__).resolve().parents[2] / "leaderboard" / "schema" / SCHEMA_FILE
     if checkout.is_file():
         return checkout
     try:
@@ -122,19 +123,6 @@ def _validator() -> Any:
 # ----------------------------------------------------------------------------- strict parsing
 
 
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed: JSON numbers must be finite (write null for an undefined value)")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {_show(key)} in one object")
-        out[key] = value
-    return out
-
-
 def _max_depth(text: str) -> int:
     """Bracket nesting depth outside strings (cheap, linear; guards the recursive parser)."""
     depth = deepest = 0
@@ -173,7 +161,7 @@ def parse_entry(data: str | bytes, source: str = "entry", max_bytes: int = MAX_E
     if _max_depth(text) > MAX_DEPTH:
         raise EntryValidationError(source, [Issue("$", f"nested deeper than {MAX_DEPTH} levels")])
     try:
-        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+        return loads_strict(text)
     except json.JSONDecodeError as exc:
         raise EntryValidationError(
             source, [Issue("$", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]

@@ -1,6 +1,6 @@
 """Score an lm-eval run: judge every logged response in bulk, then summarise per task and for the group.
 
-Flow: :func:`eh_bench.samples.read_run` streams the ``samples_*.jsonl`` files into columns;
+Flow: :func:`eh_bench.evaluation.samples.read_run` streams the ``samples_*.jsonl`` files into columns;
 :func:`judge_tasks` judges the distinct (prompt, context, response) triples once, through the verdict
 cache (:func:`eh_bench.judges.judge_cached`); :func:`score_run` turns verdicts into
 :func:`eh_bench.metrics.summarize` summaries.
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from eh_bench.errors import ConfigError, EHBenchError
-from eh_bench.lmeval_tasks import GROUP, INLINE_JUDGE
-from eh_bench.samples import RunSamples, SamplesFile, TaskSamples, find_run, read_run, read_task
+from eh_bench.evaluation.catalog import GROUP, INLINE_JUDGE
+from eh_bench.evaluation.samples import RunSamples, SamplesFile, TaskSamples, find_run, read_run, read_task
 from eh_bench.workers import map_jobs, worker_count
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def score_file(job: tuple[SamplesFile, bool, Judge, bool]) -> TaskScore:
 
     Args:
         job: ``(file, benign, judge, compact)``; ``compact`` drops the texts from the result
-            (:meth:`~eh_bench.samples.TaskSamples.without_texts`), so a worker sends back only the
+            (:meth:`~eh_bench.evaluation.samples.TaskSamples.without_texts`), so a worker sends back only the
             columns the summaries need.
     """
     file, benign, judge, compact = job
@@ -303,7 +303,7 @@ def task_entry(score: TaskScore, summary: dict[str, Any] | None) -> dict[str, An
 
 @dataclass
 class RunScore:
-    """Everything :func:`score_run` computed; :func:`eh_bench.report.build_report` turns it into report.json."""
+    """Everything :func:`score_run` computed; :func:`eh_bench.report.document.build_report` turns it into report.json."""
 
     run: RunSamples
     judge: Judge

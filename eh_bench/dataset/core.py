@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from eh_bench.dataset_labels import apply_label
+from eh_bench.dataset.labels import apply_label
 from eh_bench.errors import InputError
 from eh_bench.rubric import validate_label
 from eh_bench.sources.base import Row
 
 #: The packaged data folder.
-DATA_DIR: Final = Path(__file__).resolve().parent / "data"
+DATA_DIR: Final = Path(__file__).resolve().parent.parent / "data"
 CORE: Final = "core"
 CORE_BENIGN: Final = "core_benign"
 #: Annotator recorded on the project's own rows.

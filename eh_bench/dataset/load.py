@@ -1,8 +1,5 @@
-"""The eh-bench dataset: build it, load a config, fingerprint a build, get the packaged core rows.
-
->>> from eh_bench.dataset import CONFIGS, DEFAULT_CONFIG
->>> DEFAULT_CONFIG in CONFIGS and "core" in CONFIGS
-True
+"""Reading the dataset back: load a config of a built folder or Hub id, fingerprint a build, get the
+packaged core rows.
 
 Evaluation code calls :func:`load_config` (a built folder or a Hub id) and records
 :func:`dataset_fingerprint` in its reports; the offline demo uses :func:`core_rows`.
@@ -14,18 +11,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eh_bench.dataset_build import BuildReport, build_dataset
-from eh_bench.dataset_configs import (
+from eh_bench.dataset.configs import (
     CONFIGS,
     DATASET_NAME,
-    DATASET_VERSION,
-    DEFAULT_CONFIG,
-    DEFAULT_REPO_ID,
-    ConfigSpec,
 )
-from eh_bench.dataset_core import read_core
+from eh_bench.dataset.core import read_core
+from eh_bench.dataset.manifest import MANIFEST_NAME, manifest_sha256, read_manifest
 from eh_bench.errors import ConfigError, InputError
-from eh_bench.manifest import MANIFEST_NAME, manifest_sha256, read_manifest
 
 if TYPE_CHECKING:
     import datasets
@@ -46,7 +38,7 @@ def load_config(
     """Load one config of a built folder or a Hub dataset as a ``datasets.Dataset``.
 
     Args:
-        dataset: a folder made by :func:`build_dataset`, or a Hub id (``ORG/NAME``; gated: log in first).
+        dataset: a folder made by :func:`eh_bench.dataset.build.build_dataset`, or a Hub id (``ORG/NAME``; gated: log in first).
         config: a config name (see :data:`CONFIGS`).
         split: the split (every config has ``test``).
         revision: Hub revision (ignored for a folder).
@@ -120,18 +112,3 @@ def core_rows(benign: bool = False) -> list[dict[str, Any]]:
         benign: the benign look-alike set (``core_benign``) instead of the harmful one.
     """
     return [row.as_dict() for row in read_core(benign)]
-
-
-__all__ = [
-    "CONFIGS",
-    "DATASET_NAME",
-    "DATASET_VERSION",
-    "DEFAULT_CONFIG",
-    "DEFAULT_REPO_ID",
-    "BuildReport",
-    "ConfigSpec",
-    "build_dataset",
-    "core_rows",
-    "dataset_fingerprint",
-    "load_config",
-]

@@ -1,6 +1,6 @@
 """The Python side of the lm-eval tasks in ``tasks/expected_harm/``: data loading, prompts, per-doc scores.
 
-The YAMLs point here with ``!function eh_bench.lmeval_tasks.<name>``. Per document,
+The YAMLs point here with ``!function eh_bench.evaluation.lmeval.<name>``. Per document,
 :func:`process_results` judges the response with the fast string-based ``refusal`` judge and returns
 
 - ``asr``: attack success (1 = complied) or NaN when the judge could not score it;
@@ -24,9 +24,20 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from eh_bench.errors import ConfigError, LabelError
+from eh_bench.errors import ConfigError
+from eh_bench.evaluation.catalog import (
+    CONTEXT_SEPARATOR,
+    DATASET_ENV,
+    HARMFUL_METRICS,
+    INLINE_JUDGE,
+    LIKELIHOOD_ENV,
+    PACKAGED_CONFIGS,
+    SPLIT,
+    dataset_source,
+    first_response,
+)
 from eh_bench.likelihood import DEFAULT_LIKELIHOOD
-from eh_bench.rubric import LEVELS, check_level
+from eh_bench.rubric import parse_level
 
 if TYPE_CHECKING:
     import datasets
@@ -34,58 +45,7 @@ if TYPE_CHECKING:
     from eh_bench.judges.base import Judge
     from eh_bench.likelihood import LikelihoodModel
 
-#: Environment variable naming the built dataset folder or Hub id the tasks read.
-DATASET_ENV: Final = "EH_DATASET"
-#: Environment variable choosing the Pr(execution | cost) model of the per-doc ``expected_harm``.
-LIKELIHOOD_ENV: Final = "EH_LIKELIHOOD"
-#: The judge used inside lm-eval (cheap, offline, deterministic).
-INLINE_JUDGE: Final = "refusal"
-#: Split name the tasks read (``test_split`` in the YAMLs).
-SPLIT: Final = "test"
-#: Configs that ship inside the package and need no built dataset.
-PACKAGED_CONFIGS: Final = ("core", "core_benign")
-
-#: lm-eval task name -> dataset config name.
-TASK_CONFIGS: Final[Mapping[str, str]] = {
-    "eh_core": "core",
-    "eh_harmbench": "harmbench",
-    "eh_advbench": "advbench",
-    "eh_jbb": "jbb",
-    "eh_strongreject": "strongreject",
-    "eh_donotanswer": "donotanswer",
-    "eh_core_benign": "core_benign",
-    "eh_jbb_benign": "jbb_benign",
-}
-BENIGN_TASKS: Final = ("eh_core_benign", "eh_jbb_benign")
-HARMFUL_TASKS: Final = tuple(t for t in TASK_CONFIGS if t not in BENIGN_TASKS)
-GROUP: Final = "expected_harm"
-BENIGN_GROUP: Final = "expected_harm_benign"
-
-#: Metric names returned by :func:`process_results` (harmful tasks), in YAML order.
-HARMFUL_METRICS: Final = (
-    "asr",
-    *(f"asr_cost_{level}" for level in LEVELS),
-    *(f"asr_sev_{level}" for level in LEVELS),
-    "expected_harm",
-)
-BENIGN_METRICS: Final = ("over_refusal_rate",)
-#: Separates HarmBench's context from the request in the prompt.
-CONTEXT_SEPARATOR: Final = "\n\n"
-
 NAN: Final = float("nan")
-
-
-def config_for_task(task: str) -> str | None:
-    """The dataset config an lm-eval task reads (``eh_core`` -> ``core``), or None for other tasks."""
-    return TASK_CONFIGS.get(task)
-
-
-def dataset_source(metadata_dataset: str | None = None) -> str | None:
-    """The dataset folder or Hub id to read: ``--metadata dataset=...`` first, then ``$EH_DATASET``."""
-    for value in (metadata_dataset, os.environ.get(DATASET_ENV)):
-        if value is not None and str(value).strip():
-            return str(value).strip()
-    return None
 
 
 def load_rows(config: str, dataset: str | None = None) -> datasets.Dataset:
@@ -103,10 +63,10 @@ def load_rows(config: str, dataset: str | None = None) -> datasets.Dataset:
 
     source = require_dataset(config, dataset)
     if source is not None:
-        from eh_bench.dataset import load_config
+        from eh_bench.dataset.load import load_config
 
         return load_config(source, config)
-    from eh_bench.dataset import core_rows
+    from eh_bench.dataset.load import core_rows
 
     return datasets.Dataset.from_list(core_rows(benign=config == "core_benign"))
 
@@ -174,12 +134,7 @@ def _likelihood(spec: str) -> LikelihoodModel:
 
 def _response(results: Sequence[Any]) -> str:
     """The generated text: lm-eval passes one filtered response per request (a string)."""
-    if not results:
-        return ""
-    first = results[0]
-    if isinstance(first, (list, tuple)):
-        first = first[0] if first else ""
-    return "" if first is None else str(first)
+    return first_response(list(results)) or ""
 
 
 def judge_inline(doc: Mapping[str, Any], results: Sequence[Any]) -> float | None:
@@ -190,17 +145,6 @@ def judge_inline(doc: Mapping[str, Any], results: Sequence[Any]) -> float | None
         prompt=str(doc["prompt"]), response=_response(results), context=doc.get("context") or None
     )
     return _judge(INLINE_JUDGE).judge([item])[0].success
-
-
-def _level(doc: Mapping[str, Any], field: str) -> int | None:
-    """The doc's level 1-5 for ``field``, or None when it is missing or invalid (an unlabelled doc)."""
-    value = doc.get(field)
-    if value is None:
-        return None
-    try:
-        return check_level(value, field)
-    except LabelError:
-        return None
 
 
 def harmful_metrics(
@@ -226,7 +170,7 @@ def harmful_metrics(
 
 def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str, float]:
     """lm-eval ``process_results`` of the harmful tasks: see the module docstring for the metrics."""
-    cost, severity = _level(doc, "cost"), _level(doc, "severity")
+    cost, severity = parse_level(doc.get("cost")), parse_level(doc.get("severity"))
     success = judge_inline(doc, results) if cost is not None and severity is not None else None
     spec = os.environ.get(LIKELIHOOD_ENV) or DEFAULT_LIKELIHOOD
     p_cost = float(_likelihood(spec).table[cost - 1]) if cost is not None else NAN

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from eh_bench import __version__
 from eh_bench.errors import EHBenchError, InputError
-from eh_bench.lmeval_tasks import PACKAGED_CONFIGS, dataset_source
+from eh_bench.evaluation.catalog import PACKAGED_CONFIGS, dataset_source
+from eh_bench.jsonio import read_json_file
 
 if TYPE_CHECKING:
-    from eh_bench.scoring import RunScore
+    from eh_bench.evaluation.scoring import RunScore
 
 REPORT_VERSION: Final = 1
 REPORT_JSON: Final = "report.json"
@@ -77,7 +78,8 @@ def dataset_record(dataset: str | None, results: dict[str, Any] | None, configs:
     A built folder or Hub id is fingerprinted (:func:`eh_bench.dataset.dataset_fingerprint`); runs of
     the packaged core configs alone record the packaged set; anything else is ``"unknown"``.
     """
-    from eh_bench.dataset import DATASET_NAME, DATASET_VERSION, dataset_fingerprint
+    from eh_bench.dataset.configs import DATASET_NAME, DATASET_VERSION
+    from eh_bench.dataset.load import dataset_fingerprint
 
     source = dataset_source(dataset) or _metadata_dataset(results)
     if source is not None:
@@ -130,7 +132,7 @@ def build_report(
     """The report.json dict of a scored run (see the module docstring for the contract).
 
     Args:
-        scored: the output of :func:`eh_bench.scoring.score_run`.
+        scored: the output of :func:`eh_bench.evaluation.scoring.score_run`.
         out_dir: the report's folder; file paths are recorded relative to it.
         model_id: the model's id (else read from lm-eval's results file).
         model_revision: the model's revision (else lm-eval's ``model_revision``/``model_sha``).
@@ -163,7 +165,7 @@ def build_report(
 
 def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """Write ``report.json`` and ``report.md`` into ``out_dir`` (created); returns both paths."""
-    from eh_bench.report_md import render_markdown
+    from eh_bench.report.markdown import render_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / REPORT_JSON
@@ -175,15 +177,33 @@ def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+#: Fields every report.json has as objects (checked on read, so later code can index them).
+REQUIRED_OBJECTS: Final = ("model", "dataset", "judge", "likelihood", "tasks")
+
+
 def read_report(path: Path) -> dict[str, Any]:
-    """Load a report.json (a folder is taken to contain one)."""
+    """Load and check a report.json (a folder is taken to contain one): the one reader of reports.
+
+    Raises:
+        InputError: no such file, not valid JSON (named by line), another report version, or a required
+            field missing; the message names the file and the fix.
+    """
     file = path / REPORT_JSON if path.is_dir() else path
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{file}: not a readable report.json ({exc}); run eh-bench score first") from None
-    if not isinstance(data, dict) or data.get("report_version") != REPORT_VERSION:
-        raise InputError(f"{file}: not an eh-bench report of version {REPORT_VERSION}")
+    if not file.is_file():
+        raise InputError(
+            f"{file}: no {REPORT_JSON}; give a folder written by `eh-bench run` or `eh-bench score`"
+        )
+    data = read_json_file(file, "an eh-bench report")
+    if not isinstance(data, dict):
+        raise InputError(f"{file}: expected a JSON object (an eh-bench report)")
+    if data.get("report_version") != REPORT_VERSION:
+        raise InputError(
+            f"{file}: report_version is {data.get('report_version')!r}; this eh-bench reads version "
+            f"{REPORT_VERSION} (re-score with `eh-bench score`)"
+        )
+    for field in REQUIRED_OBJECTS:
+        if not isinstance(data.get(field), dict):
+            raise InputError(f"{file}: field {field!r} is missing or not an object; re-score with `eh-bench score`")
     return data
 
 
@@ -203,7 +223,7 @@ def save_report(
     """
     report = build_report(scored, out_dir, model_id=model_id, model_revision=model_revision, dataset=dataset)
     if plots:
-        from eh_bench.plots import plot_report
+        from eh_bench.report.plots import plot_report
 
         report["files"]["plots"] = [_relative(p, out_dir) for p in plot_report(report, out_dir)]
     json_path, md_path = write_report(report, out_dir)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from eh_bench.dataset_configs import DATASET_VERSION
-from eh_bench.dataset_validate import validate_dataset
+from eh_bench.dataset.configs import DATASET_VERSION
+from eh_bench.dataset.manifest import MANIFEST_NAME, list_files, read_manifest
+from eh_bench.dataset.validate import validate_dataset
 from eh_bench.errors import ConfigError, InputError
-from eh_bench.manifest import MANIFEST_NAME, list_files, read_manifest
 
 Gating = Literal["auto", "manual"]
 GATING_CHOICES: Final = ("auto", "manual")

@@ -1,6 +1,6 @@
 """Metadata of a build, computed from its rows: config table, source table, card variables, manifest.
 
-Pure functions over the build's rows and join reports; :mod:`eh_bench.dataset_build` writes the results.
+Pure functions over the build's rows and join reports; :mod:`eh_bench.dataset.build` writes the results.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from collections import Counter
 from typing import Any
 
 from eh_bench import __version__
-from eh_bench.dataset_card import PAPER_CITATION, PLOT_PATH, front_matter
-from eh_bench.dataset_configs import CONFIGS, DATASET_NAME, DATASET_VERSION, DEDUP_ORDER, DEFAULT_CONFIG
-from eh_bench.dataset_core import CORE_LICENSE
-from eh_bench.dataset_labels import JoinReport
-from eh_bench.dataset_schema import features_yaml
-from eh_bench.dataset_stats import config_summary, fmt
+from eh_bench.dataset.card import PAPER_CITATION, PLOT_PATH, front_matter
+from eh_bench.dataset.configs import CONFIGS, DATASET_NAME, DATASET_VERSION, DEDUP_ORDER, DEFAULT_CONFIG
+from eh_bench.dataset.core import CORE_LICENSE
+from eh_bench.dataset.labels import JoinReport
+from eh_bench.dataset.schema import features_yaml
+from eh_bench.dataset.stats import config_summary, fmt
 from eh_bench.rubric import COST_ANCHORS, COST_FACTORS, HARM_CATEGORIES, RUBRIC_VERSION, SEVERITY_ANCHORS
 from eh_bench.sources import ADAPTERS, HARMFUL_SOURCES, LoadedSource, Row
 

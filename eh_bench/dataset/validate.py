@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from eh_bench.dataset_configs import CONFIGS, DEDUP_ORDER
-from eh_bench.dataset_schema import NULLABLE, arrow_schema, read_parquet
+from eh_bench.dataset.configs import CONFIGS, DEDUP_ORDER
+from eh_bench.dataset.manifest import read_manifest, verify_manifest
+from eh_bench.dataset.schema import NULLABLE, arrow_schema, read_parquet
 from eh_bench.errors import InputError
-from eh_bench.manifest import read_manifest, verify_manifest
 from eh_bench.rubric import HARM_CATEGORIES, LEVELS
 from eh_bench.sources import HARMFUL_SOURCES
 from eh_bench.sources.base import LEVEL_COLUMNS, SPLIT, prompt_sha256, request_key
