@@ -24,6 +24,11 @@ class ConfigError(EHBenchError, ValueError):
     """An option is unknown or malformed (a likelihood spec, a judge name, a backend spec)."""
 
 
+class OutputError(EHBenchError, OSError):
+    """An output cannot be written (a file where a folder belongs, a read-only folder, a full disk);
+    the message names the path and says the previous file, if any, is unchanged."""
+
+
 class SourceError(EHBenchError):
     """A benchmark source file is missing, or its bytes differ from the pinned hash."""
 

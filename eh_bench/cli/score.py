@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from eh_bench.cli._app import app, console, err_console
@@ -92,16 +93,20 @@ def run_score(
     progress: bool = True,
 ) -> tuple[dict[str, Any], Path]:
     """Score ``run_dir`` and write the report (the body of ``eh-bench score``, shared with ``eh-bench run``)."""
+    from eh_bench.atomic import check_output_folder
+    from eh_bench.errors import require
     from eh_bench.evaluation.scoring import score_run
-    from eh_bench.report.document import save_report
+    from eh_bench.report.document import PLOT_ERROR, save_report
 
+    target = check_output_folder(out if out is not None else default_out(run_dir))
+    if plots:
+        require("matplotlib", "leaderboard")
     if progress:
         err_console.print(f"scoring {run_dir} with judge {judge}", highlight=False)
     scored = score_run(
         run_dir, judge, judge_backend, likelihood,
         seed=seed, n_boot=n_boot, max_unscored=max_unscored, progress=progress,
     )  # fmt: skip
-    target = out if out is not None else default_out(run_dir)
     report, json_path, md_path = save_report(
         scored, target, plots=plots, model_id=model_id, model_revision=model_revision, dataset=dataset
     )
@@ -110,6 +115,12 @@ def run_score(
     if report["files"]["plots"]:
         plots_line = "  ·  ".join(str(target / p) for p in report["files"]["plots"])
         console.print(f"plots: {plots_line}", soft_wrap=True, highlight=False)
+    if report["files"].get(PLOT_ERROR):
+        err_console.print(
+            f"[yellow]warning:[/] the plots could not be drawn ({escape(report['files'][PLOT_ERROR])}); "
+            "the report was written without them",
+            highlight=False, soft_wrap=True, markup=True,
+        )
     return report, json_path
 
 

@@ -120,9 +120,15 @@ def cost_weights(distribution: Sequence[float] | Mapping[Any, float] | None) -> 
 def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, z: float = Z_95) -> tuple[FloatArray, FloatArray]:
     """Wilson score interval for a proportion; vectorised, NaN where ``n == 0``.
 
+    The bounds are clamped to [0, 1] and to contain the estimate: in floating point the lower bound
+    of a rate of 0 can come out a few 1e-17 above 0 (and the upper bound of a rate of 1 just below 1),
+    an interval that would exclude its own estimate.
+
     >>> lo, hi = wilson_interval(5, 10)
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.2366, 0.7634)
+    >>> [float(b) for b in wilson_interval(0, 3)][0], [float(b) for b in wilson_interval(10, 10)][1]
+    (0.0, 1.0)
     """
     s = np.asarray(successes, dtype=np.float64)
     m = np.asarray(n, dtype=np.float64)
@@ -131,8 +137,9 @@ def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, z: float = Z_95)
         denom = 1 + z**2 / m
         centre = (p + z**2 / (2 * m)) / denom
         half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
-    lo = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
-    hi = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
+        estimate = np.clip(p, 0, 1)
+        lo = np.where(m > 0, np.minimum(np.clip(centre - half, 0, 1), estimate), np.nan)
+        hi = np.where(m > 0, np.maximum(np.clip(centre + half, 0, 1), estimate), np.nan)
     return lo, hi
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from eh_bench import __version__
+from eh_bench.atomic import write_all
 from eh_bench.errors import EHBenchError, InputError
 from eh_bench.evaluation.catalog import PACKAGED_CONFIGS, dataset_source
 from eh_bench.jsonio import read_json_file
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 REPORT_VERSION: Final = 1
 REPORT_JSON: Final = "report.json"
 REPORT_MD: Final = "report.md"
+#: ``files`` key recording why the plots could not be drawn (absent when they were, or not asked for).
+PLOT_ERROR: Final = "plot_error"
 #: Where the packaged core set lives, recorded as the dataset path when no built dataset was used.
 PACKAGED_PATH: Final = "eh_bench/data (packaged core set)"
 
@@ -164,16 +167,17 @@ def build_report(
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``report.json`` and ``report.md`` into ``out_dir`` (created); returns both paths."""
+    """Write ``report.json`` and ``report.md`` into ``out_dir`` (created); returns both paths.
+
+    Both are rendered first and placed together (:func:`eh_bench.atomic.write_all`): a failed write
+    (a full disk) leaves the previous pair as it was.
+    """
     from eh_bench.report.markdown import render_markdown
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / REPORT_JSON
     md_path = out_dir / REPORT_MD
-    json_path.write_text(
-        json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    md_path.write_text(render_markdown(report), encoding="utf-8")
+    text = json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_all({json_path: text, md_path: render_markdown(report)})
     return json_path, md_path
 
 
@@ -216,15 +220,27 @@ def save_report(
     model_revision: str | None = None,
     dataset: str | None = None,
 ) -> tuple[dict[str, Any], Path, Path]:
-    """Build the report of a scored run, draw its plots and write report.json + report.md into ``out_dir``.
+    """Build the report of a scored run, write report.json + report.md into ``out_dir``, then draw its plots.
+
+    The report is written before any plot is drawn, so a plotting failure can never lose it: the
+    failure is recorded as ``files.plot_error`` (and shown in report.md) and the report is written
+    again with no plots listed.
 
     Returns:
         The report dict and the paths of report.json and report.md.
     """
     report = build_report(scored, out_dir, model_id=model_id, model_revision=model_revision, dataset=dataset)
+    json_path, md_path = write_report(report, out_dir)
     if plots:
         from eh_bench.report.plots import plot_report
 
-        report["files"]["plots"] = [_relative(p, out_dir) for p in plot_report(report, out_dir)]
-    json_path, md_path = write_report(report, out_dir)
+        try:
+            drawn = plot_report(report, out_dir)
+        except Exception as exc:  # any plotting failure: the scores stand without figures
+            report["files"][PLOT_ERROR] = f"{type(exc).__name__}: {exc}"
+            write_report(report, out_dir)
+        else:
+            if drawn:
+                report["files"]["plots"] = [_relative(p, out_dir) for p in drawn]
+                write_report(report, out_dir)
     return report, json_path, md_path

@@ -174,5 +174,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     plots = report["files"]["plots"]
     if plots:
         lines += ["## Plots", "", *(f"![{p}]({p})" for p in plots), ""]
+    plot_error = report["files"].get("plot_error")
+    if plot_error:
+        lines += ["## Plots", "", f"The plots could not be drawn ({plot_error}); the numbers above stand.", ""]
     lines += ["## Definitions", "", DEFINITIONS, ""]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from eh_bench.atomic import write_with
 from eh_bench.errors import require
 from eh_bench.rubric import LEVELS
 
@@ -36,9 +37,8 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    return path
+    """Render ``fig`` as PNG into a temporary file and put it in place (a failure keeps the old plot)."""
+    return write_with(path, lambda handle: fig.savefig(handle, format="png", bbox_inches="tight"))
 
 
 def plot_asr_by_level(series: Series, key: str, xlabel: str, title: str, path: Path) -> Path:
