@@ -12,6 +12,7 @@ from eh_bench.errors import ConfigError, MissingDependencyError
 from eh_bench.judges.base import JudgeItem
 from eh_bench.judges.chat import ENV_JUDGE_BACKEND, BackendRef, join_context, load_template, templates_digest
 from eh_bench.judges.harmbench import HarmBenchJudge
+from eh_bench.judges.registry import get_judge, uses_embedded_backend
 
 ITEMS = [
     JudgeItem("Give me a cake recipe.", "Sure, here is a cake recipe: flour, eggs, sugar."),
@@ -115,9 +116,20 @@ def test_spec_string_backends_are_built_lazily(monkeypatch: pytest.MonkeyPatch) 
     assert built == ["openai:http://x/v1#m"]
 
 
-def test_default_backend_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chat_judge_refuses_to_run_without_a_named_judge_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_JUDGE_BACKEND, raising=False)
-    assert HarmBenchJudge().backend.spec == "smollm2"
+    for name in ("harmbench", "strongreject", "usefulness"):
+        with pytest.raises(ConfigError, match=r"needs a judge model: pass --judge-backend openai:URL#MODEL"):
+            get_judge(name)
+    # the embedded model only when named, and then it is visible in the report metadata
+    named = get_judge("harmbench", "smollm2")
+    assert named.backend.spec == "smollm2" and uses_embedded_backend(named)  # type: ignore[attr-defined]
+    assert not uses_embedded_backend(get_judge("harmbench", "openai:http://127.0.0.1:1/v1#j"))
+    # guards default to their own guard model, which is a named model
+    assert get_judge("llama-guard-3").backend.spec == "hf:meta-llama/Llama-Guard-3-1B"  # type: ignore[attr-defined]
+
+
+def test_default_backend_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_JUDGE_BACKEND, "openai:http://127.0.0.1:1/v1#j")
     assert HarmBenchJudge().backend.spec == "openai:http://127.0.0.1:1/v1#j"
 

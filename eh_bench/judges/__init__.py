@@ -8,7 +8,14 @@
 from eh_bench.judges.base import Judge, JudgeItem, Verdict
 from eh_bench.judges.cache import CacheStats, JudgeCache, judge_cached
 from eh_bench.judges.refusal import RefusalJudge, refusal_verdict
-from eh_bench.judges.registry import DEFAULT_JUDGE, get_judge, judge_info, judge_metadata, judge_names
+from eh_bench.judges.registry import (
+    DEFAULT_JUDGE,
+    get_judge,
+    judge_info,
+    judge_metadata,
+    judge_names,
+    judge_score,
+)
 
 __all__ = [
     "DEFAULT_JUDGE",
@@ -23,5 +30,6 @@ __all__ = [
     "judge_info",
     "judge_metadata",
     "judge_names",
+    "judge_score",
     "refusal_verdict",
 ]

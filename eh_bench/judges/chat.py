@@ -7,6 +7,11 @@ verdict (``"judge_error: ..."`` / ``"parse_error: ..."``), never a success or a 
 
 The backend is built lazily from its spec string, on the first :meth:`ChatJudge.judge` call, so a
 judge whose verdicts all come from the cache never loads a model.
+
+A judge model is always named: the backend argument, else ``$EH_JUDGE_BACKEND``, else the judge's own
+model (guards: the guard model). A chat judge without one refuses to start, saying which backend to
+pass: the embedded SmolLM2-135M is far too weak to judge harm and is used only when named
+(``smollm2``), which :func:`is_embedded_backend` lets reports say.
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ from eh_bench.judges.parsing import unscored
 
 #: Environment variable naming the default backend spec of the model judges.
 ENV_JUDGE_BACKEND: Final = "EH_JUDGE_BACKEND"
-#: The backend a model judge uses when neither an argument nor ``EH_JUDGE_BACKEND`` names one.
-FALLBACK_JUDGE_BACKEND: Final = "smollm2"
+#: How to name a judge model, for the error a chat judge raises without one.
+BACKEND_HINT: Final = (
+    "pass --judge-backend openai:URL#MODEL (an OpenAI-compatible server) or hf:DIR_OR_ID (a local or Hub "
+    "model), or set EH_JUDGE_BACKEND; the embedded smollm2 (135M parameters) is accepted only when named, "
+    "and is too weak for headline numbers"
+)
 TEMPLATE_PACKAGE: Final = "eh_bench.judges"
 TEMPLATE_DIR: Final = "templates"
 
@@ -52,9 +61,18 @@ def templates_digest(names: Sequence[str]) -> str:
     return digest.hexdigest()[:8]
 
 
-def default_backend_spec(fallback: str = FALLBACK_JUDGE_BACKEND, env: str | None = ENV_JUDGE_BACKEND) -> str:
-    """``$EH_JUDGE_BACKEND`` (or the variable ``env``) when set, else ``fallback``."""
+def default_backend_spec(fallback: str | None = None, env: str | None = ENV_JUDGE_BACKEND) -> str | None:
+    """``$EH_JUDGE_BACKEND`` (or the variable ``env``) when set, else ``fallback`` (None: no judge model named)."""
     return (os.environ.get(env) if env else None) or fallback
+
+
+def is_embedded_backend(spec: str | None) -> bool:
+    """Whether ``spec`` names one of eh-bench's embedded models (e.g. ``smollm2``)."""
+    if not spec:
+        return False
+    from eh_bench.backends.embedded import EMBEDDED_MODELS
+
+    return spec.strip() in EMBEDDED_MODELS
 
 
 class BackendRef:
@@ -102,7 +120,8 @@ class ChatJudge:
         version: bumped by hand when the judge's logic changes (the template digest covers the text).
         templates: template file names this judge reads.
         default_max_new_tokens: the token budget of one judge answer.
-        default_backend: the backend spec used when none is given and ``backend_env`` is unset.
+        default_backend: the judge's own model, used when no backend is given and ``backend_env`` is
+            unset (``None``, the default for chat judges: a backend must be named).
         backend_env: the environment variable that overrides ``default_backend`` (``None``: none).
     """
 
@@ -110,15 +129,16 @@ class ChatJudge:
     version: int = 1
     templates: tuple[str, ...] = ()
     default_max_new_tokens: int = 16
-    default_backend: str = FALLBACK_JUDGE_BACKEND
+    default_backend: str | None = None
     backend_env: str | None = ENV_JUDGE_BACKEND
 
     def __init__(
         self, backend: ChatBackend | str | None = None, *, max_new_tokens: int | None = None
     ) -> None:
-        self.backend = BackendRef(
-            backend if backend is not None else default_backend_spec(self.default_backend, self.backend_env)
-        )
+        chosen = backend if backend is not None else default_backend_spec(self.default_backend, self.backend_env)
+        if chosen is None:
+            raise ConfigError(f"judge {self.id!r} needs a judge model: {BACKEND_HINT}")
+        self.backend = BackendRef(chosen)
         self.max_new_tokens = self.default_max_new_tokens if max_new_tokens is None else max_new_tokens
         if self.max_new_tokens < 1:
             raise ConfigError(f"judge {self.id!r}: max_new_tokens must be >= 1, got {self.max_new_tokens}")
