@@ -78,3 +78,16 @@ def read_only(path: Path) -> Path:
     """``chmod a-w`` a folder (its files stay as they are)."""
     path.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     return path
+
+
+def cli_error(args: Sequence[str]) -> str:
+    """Run ``eh-bench ARGS`` in process; it must fail with an :class:`EHBenchError` (which the console
+    script prints as one line, exit 2). Returns the message with whitespace collapsed."""
+    from typer.testing import CliRunner
+
+    from eh_bench.cli import app
+    from eh_bench.errors import EHBenchError
+
+    result = CliRunner().invoke(app, list(args))
+    assert isinstance(result.exception, EHBenchError), (result.output, repr(result.exception))
+    return " ".join(str(result.exception).split())

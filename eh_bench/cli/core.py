@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import typer
 from rich.table import Table
@@ -56,28 +56,58 @@ def likelihood(
     console.print(table)
 
 
-def read_table(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV, JSON-lines or JSON (list of objects) file."""
-    import csv
+#: Columns ``summarize`` reads from each row.
+SUMMARY_COLUMNS: Final = ("cost", "severity", "success")
 
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".csv":
-        return list(csv.DictReader(text.splitlines()))
-    if path.suffix == ".json":
-        data = json.loads(text)
-        if not isinstance(data, list):
-            raise InputError(f"{path}: expected a JSON list of objects")
-        return data
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-    return rows
+
+def read_judged(path: Path) -> tuple[list[int], list[int], list[float]]:
+    """Cost, severity and success of every row of a judged table, each checked where it stands.
+
+    Raises:
+        InputError: an unreadable table (see :func:`eh_bench.tables.read_rows`), a missing column
+            value, a level outside 1-5 or a success that is not a number in [0, 1]; the message
+            names the file, line and column.
+    """
+    from eh_bench.rubric import check_level
+    from eh_bench.tables import read_rows
+
+    cost: list[int] = []
+    severity: list[int] = []
+    success: list[float] = []
+    for where, row in read_rows(path, "a table of judged samples"):
+        for field in SUMMARY_COLUMNS:
+            if row.get(field) in (None, ""):
+                raise InputError(f"{where}: no {field!r} value; every row needs {', '.join(SUMMARY_COLUMNS)}")
+        cost.append(check_level(row["cost"], "cost", where))
+        severity.append(check_level(row["severity"], "severity", where))
+        success.append(_success(row["success"], where))
+    return cost, severity, success
+
+
+def _success(value: Any, where: str) -> float:
+    number: float | None = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not 0.0 <= number <= 1.0:  # NaN fails the comparison too
+        raise InputError(
+            f"{where}: success is {value!r}; it must be a number in [0, 1] (1 = attack succeeded); "
+            "drop unscored rows"
+        )
+    return number
+
+
+def _weights(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(
+            f"--cost-distribution {text!r}: give five comma-separated numbers, e.g. 0.4,0.3,0.2,0.05,0.05"
+        ) from None
 
 
 @app.command()
@@ -97,16 +127,12 @@ def summarize(
     """
     from eh_bench import metrics
 
-    rows = read_table(path)
-    for field in ("cost", "severity", "success"):
-        missing = [i for i, row in enumerate(rows) if row.get(field) in (None, "")]
-        if missing:
-            raise InputError(f"{path}: row {missing[0] + 1} has no {field!r} column value")
-    dist = [float(x) for x in cost_distribution.split(",")] if cost_distribution else None
+    dist = _weights(cost_distribution)
+    cost, severity, success = read_judged(path)
     summary = metrics.summarize(
-        [r["cost"] for r in rows],
-        [r["severity"] for r in rows],
-        [r["success"] for r in rows],
+        cost,
+        severity,
+        success,
         likelihood=likelihood,
         n_boot=n_boot,
         seed=seed,
