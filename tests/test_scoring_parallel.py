@@ -32,7 +32,8 @@ def _run(root: Path) -> Path:
 def _score(run: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> RunScore:
     monkeypatch.setattr(scoring, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setenv(WORKERS_ENV, str(workers))
-    return score_run(run, n_boot=40, seed=7, max_unscored=0.5, progress=False)
+    # eh_advbench is 3/4 unscored, and the unscored limit applies per task
+    return score_run(run, n_boot=40, seed=7, max_unscored=0.75, progress=False)
 
 
 def _outcome(scored: RunScore) -> str:
@@ -66,7 +67,7 @@ def test_workers_give_the_serial_scores(tmp_path: Path, monkeypatch: pytest.Monk
 def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = _run(tmp_path / "run")
     monkeypatch.setenv(WORKERS_ENV, "2")
-    scored = score_run(run, n_boot=0, max_unscored=0.5, progress=False)  # far below PARALLEL_MIN_BYTES
+    scored = score_run(run, n_boot=0, max_unscored=0.75, progress=False)  # far below PARALLEL_MIN_BYTES
     assert all(len(t.responses) == len(t) for t in scored.run.tasks)
 
 
