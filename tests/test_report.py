@@ -146,7 +146,7 @@ def test_read_report_refuses_other_files(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"report_version": 99}))
     with pytest.raises(InputError, match="version 1"):
         read_report(tmp_path)
-    with pytest.raises(InputError, match="missing.json: no report.json"):
+    with pytest.raises(InputError, match=r"missing\.json: no report\.json"):
         read_report(tmp_path / "missing.json")
     (tmp_path / "report.json").write_text('{"report_version": 1, "report_version": 1}')
     with pytest.raises(InputError, match="duplicate key"):
