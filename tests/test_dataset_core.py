@@ -11,7 +11,7 @@ from dataset_fixtures import CORE, sha, write_core
 from eh_bench.dataset.core import CORE_ANNOTATOR, core_path, read_core
 from eh_bench.dataset.load import core_rows
 from eh_bench.errors import InputError, LabelError
-from eh_bench.rubric import HARM_CATEGORIES
+from eh_bench.rubric import HARM_CATEGORIES, RUBRIC_VERSION
 from eh_bench.sources.base import LEVEL_COLUMNS, ROW_COLUMNS
 
 
@@ -29,7 +29,7 @@ def test_packaged_core_rows_are_canonical_and_labelled(benign: bool) -> None:
         assert row["prompt_sha256"] == sha(line["prompt"])
         assert all(isinstance(row[c], int) and 1 <= row[c] <= 5 for c in LEVEL_COLUMNS)
         assert row["harm_category"] in HARM_CATEGORIES
-        assert row["annotator"] == CORE_ANNOTATOR and row["rubric_version"] == "1" and row["split"] == "test"
+        assert row["annotator"] == CORE_ANNOTATOR and row["rubric_version"] == RUBRIC_VERSION and row["split"] == "test"
     assert len({r["id"] for r in rows}) == len(rows)
 
 

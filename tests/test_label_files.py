@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from eh_bench import rubric
-from eh_bench.dataset.labels import LABEL_COLUMNS
+from eh_bench.dataset.labels import SHIPPED_LABEL_COLUMNS
 from eh_bench.labeling import labeller as labeling
 from eh_bench.sources.base import request_key
 
@@ -50,7 +50,7 @@ def test_every_expected_label_file_ships() -> None:
 @pytest.mark.parametrize("path", LABEL_FILES, ids=lambda p: p.stem)
 def test_label_file_is_well_formed(path: Path) -> None:
     header, rows = read_labels(path)
-    assert tuple(header) == LABEL_COLUMNS  # exact columns, so no prompt text column
+    assert tuple(header) == SHIPPED_LABEL_COLUMNS  # exact columns, so no prompt text column
     assert rows, f"{path} has no rows"
     ids = set()
     for line, row in enumerate(rows, start=2):

@@ -3,6 +3,9 @@
 A label row is keyed by ``(source, source_id)`` and carries the ``prompt_sha256`` of the prompt it
 judged. It is joined only when that hash equals the source row's; a label whose prompt changed is
 reported and left out, so a row is never labelled with a judgement made for other text.
+
+From rubric v2 on, a row's cost must follow the factor rule (:func:`eh_bench.rubric.cost_from_factors`)
+unless its optional ``cost_override`` column gives the reason for the exception.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from eh_bench.errors import LabelError
-from eh_bench.rubric import Label, validate_label
+from eh_bench.rubric import Label, cost_rule_problem, validate_label
 from eh_bench.sources.base import Row
 
 #: The packaged label folder.
@@ -25,6 +28,13 @@ DEFAULT_LABELS_DIR: Final = Path(__file__).resolve().parent.parent / "labels"
 LABEL_COLUMNS: Final = (
     "source", "source_id", "prompt_sha256", "expertise", "equipment", "time", "legality", "cost",
     "severity", "harm_category", "rationale", "annotator", "rubric_version",
+)  # fmt: skip
+#: Columns a label file may add: ``cost_override`` (why a cost departs from the factor rule).
+OPTIONAL_LABEL_COLUMNS: Final = ("cost_override",)
+#: Columns of the shipped label files, in order.
+SHIPPED_LABEL_COLUMNS: Final = (
+    "source", "source_id", "prompt_sha256", "expertise", "equipment", "time", "legality", "cost",
+    "severity", "harm_category", "rationale", "cost_override", "annotator", "rubric_version",
 )  # fmt: skip
 _SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 
@@ -39,6 +49,7 @@ class LabelRecord:
     label: Label
     annotator: str
     where: str
+    cost_override: str = ""
 
 
 @dataclass
@@ -109,7 +120,12 @@ def _record(rec: dict[str, str], source: str, where: str) -> LabelRecord:
         label = validate_label(rec, where=where)
     except LabelError as exc:
         raise LabelError(_field_first(str(exc), where)) from None
-    return LabelRecord(source, source_id, sha, label, annotator, where)
+    cost_override = (rec.get("cost_override") or "").strip()
+    problem = cost_rule_problem(label, cost_override)
+    if problem is not None:
+        column = "cost_override" if problem.startswith("cost_override") else "cost"
+        raise LabelError(f"{where}:{column}: {problem}")
+    return LabelRecord(source, source_id, sha, label, annotator, where, cost_override)
 
 
 def _field_first(message: str, where: str) -> str:
