@@ -14,7 +14,9 @@ from dataset_fixtures import fixture_tree, mock_hub
 from typer.testing import CliRunner
 
 from eh_bench.cli import app
+from eh_bench.dataset.configs import DATASET_VERSION
 from eh_bench.errors import ConfigError
+from eh_bench.rubric import RUBRIC_VERSION
 
 runner = CliRunner()
 ENV = {"COLUMNS": "200", "EH_SOURCES_DIR": "", "EH_CACHE_DIR": ""}
@@ -59,7 +61,7 @@ def test_validate_ok_and_failing(built: Path, tmp_path: Path) -> None:
 def test_stats_prints_the_tables(built: Path) -> None:
     result = runner.invoke(app, ["dataset", "stats", str(built), "--config", "core"], env=ENV)
     assert result.exit_code == 0, result.output
-    for text in ("eh-bench 1.0.0 (rubric v1)", "cost x severity (core)", "per source", "unlabelled rows (not in any config): donotanswer 2"):
+    for text in (f"eh-bench {DATASET_VERSION} (rubric v{RUBRIC_VERSION})", "cost x severity (core)", "per source", "unlabelled rows (not in any config): donotanswer 2"):
         assert text in result.output, text
     bad = runner.invoke(app, ["dataset", "stats", str(built), "--config", "donotanswer"], env=ENV)
     assert isinstance(bad.exception, ConfigError) and "built: all, core" in str(bad.exception)

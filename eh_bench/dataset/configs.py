@@ -9,7 +9,7 @@ from eh_bench.dataset.core import CORE, CORE_BENIGN
 from eh_bench.sources import HARMFUL_SOURCES
 
 #: Version of the built dataset (bump on any change to rows, labels or columns).
-DATASET_VERSION: Final = "1.0.0"
+DATASET_VERSION: Final = "2.0.0"
 DATASET_NAME: Final = "eh-bench"
 #: Hub repository the card's examples name (override with ``--repo-id`` / ``$EH_DATASET_REPO``).
 DEFAULT_REPO_ID: Final = "eh-bench/expected-harm"
