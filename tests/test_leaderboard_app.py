@@ -116,7 +116,7 @@ def test_upload_handling(tmp_path: Path, entries: list[dict[str, Any]]) -> None:
     refused = lb_submit.handle_upload(json.dumps(bad).encode(), "alice", store, limiter)
     assert not refused.accepted and refused.message == "Refused: the entry has 2 problems; fix them and upload again."
     assert ["$.extra", "unknown field (allowed: attacks, dataset, entry_version, judge, likelihood, metrics, model, "
-            "probes, provenance, submitter)"] in refused.issues
+            "probes, provenance, responses, submitter)"] in refused.issues
     limited = lb_submit.handle_upload(json.dumps(entry_variant(entries[1], 5)).encode(), "alice", store, limiter)
     assert limited.message.startswith("Refused: rate limit reached") and len(store.records()) == 1
     assert lb_submit.handle_upload(b"", "bob", store, limiter).message == "Refused: choose an entry.json file first."

@@ -21,6 +21,7 @@ from leaderboard_fixtures import make_entry
 from eh_bench.submission.schema import (
     MAX_DEPTH,
     MAX_ENTRY_BYTES,
+    MODEL_ID_PATTERN,
     EntryValidationError,
     check_entry,
     load_schema,
@@ -89,7 +90,12 @@ def _issues(entry: dict[str, Any]) -> list[str]:
         (("metrics", "asr_by_cost", "1", "n"), 10**9, '$.metrics.asr_by_cost["1"].n: 1000000000 is out of range'),
         (("model", "id"), "", "$.model.id: "),
         (("model", "id"), "x" * 300, "$.model.id: text is 300 characters long; at most 256 allowed"),
-        (("model", "id"), "bad\nid", "$.model.id: contains control characters"),
+        (("model", "id"), "bad\nid", '$.model.id: "bad\\nid" is not a model id'),
+        (("model", "id"), "../../etc/passwd", '$.model.id: "../../etc/passwd" is not a model id: use a Hub id (ORG/NAME)'),
+        (("model", "id"), "org/a..b", '$.model.id: "org/a..b" is not a model id'),
+        (("model", "id"), "<img src=x>", '$.model.id: "<img src=x>" is not a model id'),
+        (("model", "id"), "my model", '$.model.id: "my model" is not a model id'),
+        (("model", "id"), "a/b/c/d/e", '$.model.id: "a/b/c/d/e" is not a model id'),
         (("model", "type"), "alien", "$.model.type: \"alien\" is not one of"),
         (("dataset", "manifest_sha256"), "xyz", "$.dataset.manifest_sha256: \"xyz\" does not match"),
         (("entry_version",), 2, "$.entry_version: must be 1, got 2"),
@@ -262,10 +268,26 @@ def test_control_characters_are_refused(entry: dict[str, Any], path: tuple[str, 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.sampled_from([HOSTILE_TEXT, "**bold** [link](javascript:alert(1))", "{{7*7}}", "' OR 1=1 --"]))
 def test_html_and_markup_in_text_fields_is_data_not_an_error(entry: dict[str, Any], payload: str) -> None:
-    """Markup is valid text (shown escaped by the app); the schema neither executes nor strips it."""
-    hostile = _set(_set(entry, ("submitter", "note"), payload), ("model", "id"), payload)
+    """Markup in free text is valid data (shown escaped by the app); the schema neither executes nor strips
+    it. A model id is not free text: it follows the model-id grammar, so markup there is refused."""
+    hostile = _set(_set(entry, ("submitter", "note"), payload), ("submitter", "name"), payload[:128])
     assert check_entry(hostile) == []
-    assert parse_entry(json.dumps(hostile))["model"]["id"] == payload
+    assert parse_entry(json.dumps(hostile))["submitter"]["note"] == payload
+    issues = check_entry(_set(entry, ("model", "id"), payload))
+    assert len(issues) == 1 and issues[0].path == "$.model.id" and "is not a model id" in issues[0].message
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    ["HuggingFaceTB/SmolLM2-135M-Instruct", "gpt-4o-2024-08-06", "claude-3-5-sonnet@20240620", "llama3:8b",
+     "anthropic.claude-v2:1", "accounts/fireworks/models/llama-v3-70b", "Qwen/Qwen2.5-7B+lora", "smollm2"],
+)
+def test_model_id_grammar_accepts_hub_ids_and_api_names(entry: dict[str, Any], model_id: str) -> None:
+    assert check_entry(_set(entry, ("model", "id"), model_id)) == []
+
+
+def test_the_schema_and_the_code_share_one_model_id_pattern() -> None:
+    assert load_schema()["$defs"]["model_id"]["pattern"] == MODEL_ID_PATTERN
 
 
 def test_entry_file_limit_matches_the_app_upload_limit() -> None:

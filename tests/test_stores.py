@@ -77,9 +77,13 @@ def test_names_cannot_escape_the_store(tmp_path: Path, entry: dict[str, Any]) ->
     store = LocalStore(tmp_path / "store")
     hostile = json.loads(json.dumps(entry))
     hostile["model"]["id"] = "../../../../tmp/evil"
+    with pytest.raises(EntryValidationError, match="is not a model id"):
+        store.push(hostile, "x")
+    # A valid id with odd characters still makes a safe file name (derived from the id and a hash).
+    hostile["model"]["id"] = "org/evil@v1:latest"
     record = store.push(hostile, "x")
     assert (tmp_path / "store" / "requests" / f"{record.name}.json").is_file()
-    assert record.name.startswith("tmp-evil--")
+    assert record.name.startswith("org-evil-v1-latest--")
     for name in ("../results/x", "..", "/etc/passwd"):
         with pytest.raises(InputError, match="is not an entry name"):
             store.set_status(name, "VERIFIED")

@@ -43,6 +43,19 @@ KEY_FIELDS: Final = (
     ("judge", "id"), ("judge", "revision"), ("likelihood", "spec"),
 )
 NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+#: The model-id grammar (the schema's ``$defs/model_id``): a Hub id (``ORG/NAME``) or an API model name
+#: (``gpt-4o-2024-08-06``, ``claude-3-5-sonnet@20240620``, ``llama3:8b``, ``accounts/x/models/y``):
+#: up to four ``/``-separated parts of letters, digits and ``._:@+-``, each starting with a letter or
+#: digit, and no ``..`` anywhere. HTML, spaces, control characters and path segments are refused.
+MODEL_ID_PATTERN: Final = r"^(?!.*\.\.)(?!.*\n)[A-Za-z0-9][A-Za-z0-9._:@+-]*(/[A-Za-z0-9][A-Za-z0-9._:@+-]*){0,3}$"
+MODEL_ID_HINT: Final = (
+    "is not a model id: use a Hub id (ORG/NAME) or an API model name: letters, digits and . _ - : @ +, "
+    "up to four '/'-separated parts each starting with a letter or digit; spaces, markup (<, >, quotes), "
+    "control characters and '..' are not allowed"
+)
+#: Fields of the optional ``responses`` section that make two entries different evaluations: the same
+#: model under another attack, or answers imported from elsewhere, is not a resubmission.
+RESPONSE_KEY_FIELDS: Final = ("origin", "set", "method", "attack_type")
 _SLUG_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL_PATTERN: Final = "^[^\\u0000-\\u001f\\u007f]"
 _TOLERANCE: Final = 1e-6
@@ -235,7 +248,9 @@ def _schema_issues(error: Any) -> list[Issue]:
     if kind == "required" and isinstance(instance, Mapping):
         return [Issue(json_path((*parts, k)), "required field is missing") for k in expected if k not in instance]
     if kind == "pattern" and isinstance(instance, str):
-        if str(expected).startswith(_CONTROL_PATTERN):
+        if expected == MODEL_ID_PATTERN:
+            message = f"{_show(instance)} {MODEL_ID_HINT}"
+        elif str(expected).startswith(_CONTROL_PATTERN):
             message = "contains control characters (newline, tab, NUL ...), which are not allowed"
         else:
             message = f"{_show(instance)} does not match the required format {expected}"
@@ -342,11 +357,17 @@ def _consistency_issues(entry: Mapping[str, Any]) -> list[Issue]:
 
 def entry_key(entry: Mapping[str, Any]) -> tuple[str, ...]:
     """The identity of an evaluation: model id + revision, dataset name + version + configs, judge id +
-    revision, likelihood spec. Two entries with the same key are duplicates (the second is refused)."""
+    revision, likelihood spec, and where the responses came from (origin, set, method, attack type) when
+    they were not generated directly. Two entries with the same key are duplicates (the second is
+    refused); an entry without a ``responses`` section, or with generated direct ones, keeps the key it
+    had before the section existed, so stored records keep their names."""
     out = []
     for section, field in KEY_FIELDS:
         value = entry[section].get(field)
         out.append(",".join(sorted(map(str, value))) if isinstance(value, list) else str(value))
+    responses = entry.get("responses")
+    if isinstance(responses, Mapping) and (responses.get("origin"), responses.get("method")) != ("generated", "direct"):
+        out += [f"responses.{name}={responses.get(name)}" for name in RESPONSE_KEY_FIELDS]
     return tuple(out)
 
 

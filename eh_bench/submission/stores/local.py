@@ -1,5 +1,7 @@
 """A leaderboard store in a local directory: atomic writes (temp file + ``os.replace``) under an
-exclusive ``fcntl.flock`` on ``DIR/.lock``, so any number of submitter processes can push at once."""
+exclusive ``fcntl.flock`` on ``DIR/.lock``, so any number of submitter processes can push at once, and a
+results index (:mod:`eh_bench.submission.stores.index`) so that reading the verified records does not
+re-validate each of them."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from eh_bench.submission.stores.base import (
     read_all,
     with_status,
 )
+from eh_bench.submission.stores.index import INDEX_FILE, ResultsIndex, line, stamp_of, trusted_record
 
 
 class LocalStore(Store):
@@ -30,13 +33,16 @@ class LocalStore(Store):
 
     Writes take an exclusive ``flock`` on ``DIR/.lock`` and replace files atomically, so concurrent
     submitters never lose or duplicate an entry, and readers (the app) never see a half-written file.
-    Parsed records are cached by (path, mtime, size), so re-reading thousands of entries is cheap.
+    Parsed records are cached by (path, mtime, size), so re-reading thousands of entries is cheap, and
+    :meth:`set_status` logs every change of ``results/`` in ``DIR/results.index.jsonl`` with the record it
+    validated, which :meth:`results` trusts while the file is unchanged.
     """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser()
         self.uri = str(self.root)
         self._cache: dict[Path, tuple[tuple[int, int], Record]] = {}
+        self._index = ResultsIndex(self.root / INDEX_FILE)
 
     def _area(self, area: str) -> Path:
         folder = self.root / area
@@ -119,11 +125,60 @@ class LocalStore(Store):
             else:
                 with contextlib.suppress(FileNotFoundError):
                     result.unlink()
+            self._index_change(name, result if record.status == "VERIFIED" else None, record)
             self._write_atomic(path, record.to_bytes())
         return record
+
+    def _index_change(self, name: str, result: Path | None, record: Record) -> None:
+        """Log one change of ``results/`` (under the lock); a store without an index gets a full one."""
+        index = self._index
+        if not index.path.is_file():
+            self._rebuild_index()
+            return
+        index.load()
+        index.append([line(name, stamp_of(result), record) if result is not None else line(name, None, None)])
+        index.load()
+        if index.needs_compaction():
+            live = [(n, stamp, trusted_record(raw)) for n, (stamp, raw) in index.entries.items()]
+            index.rewrite((n, stamp, rec) for n, stamp, rec in live if rec is not None)
+
+    def _rebuild_index(self) -> int:
+        folder = self.root / RESULTS
+        paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() else []
+        live = [(r.name, stamp_of(folder / f"{r.name}.json"), r) for r in read_all(paths, self._read)
+                if r.status == "VERIFIED"]  # fmt: skip
+        self._index.rewrite(live)
+        return len(live)
+
+    def reindex(self) -> int:
+        """Validate every results file once and write the index afresh; returns the records indexed.
+
+        For a store written before the index existed, or changed by hand (the app itself never writes).
+        """
+        with self._locked():
+            return self._rebuild_index()
 
     def records(self, status: str | None = None) -> list[Record]:
         return [r for r in self._read_area(REQUESTS) if status is None or r.status == status]
 
     def results(self) -> list[Record]:
-        return [r for r in self._read_area(RESULTS) if r.status == "VERIFIED"]
+        folder = self.root / RESULTS
+        if not folder.is_dir():
+            return []
+        indexed = self._index.load()
+
+        def read(path: Path) -> Record:
+            hit = indexed.get(path.stem)
+            if hit is not None:
+                stamp = stamp_of(path)
+                cached = self._cache.get(path)
+                if cached and cached[0] == stamp:
+                    return cached[1]
+                record = trusted_record(hit[1]) if hit[0] == stamp else None
+                if record is not None and record.name == path.stem:
+                    self._cache[path] = (stamp, record)
+                    return record
+            return self._read(path)
+
+        paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+        return [r for r in read_all(paths, read) if r.status == "VERIFIED"]
