@@ -4,8 +4,10 @@ lm-eval writes ``<output_path>/<model_name_sanitized>/samples_<task>_<date>.json
 document and filter) and ``results_<date>.json`` beside them, with the same ``<date>``. This is the hot
 path of ``eh-bench score``: a line is read by decoding only the ``doc`` object and the
 ``filtered_resps`` list (lm-eval writes its keys in a fixed order with ``json.dumps`` defaults), which
-skips the echoed prompt and the duplicated raw response; any line that does not fit that shape is
-decoded whole, so the fast path never changes what is read.
+skips the echoed prompt and the duplicated raw response; any line that does not fit that shape, or
+repeats a key the fast path reads, is decoded whole with duplicate keys refused
+(:data:`eh_bench.jsonio.NO_DUPLICATES_DECODER`), so the fast path never changes what is read. A
+document logged twice in one file is refused too: it would be counted twice.
 
 :func:`read_run` reads a whole run into per-task columns (:class:`TaskSamples`): only the document
 fields scoring needs (:data:`DOC_FIELDS`) and the response are kept.
@@ -14,7 +16,6 @@ fields scoring needs (:data:`DOC_FIELDS`) and the response are kept.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +25,7 @@ from typing import Any, Final
 
 from eh_bench.errors import InputError
 from eh_bench.evaluation.catalog import BENIGN_METRICS, BENIGN_TASKS, config_for_task, first_response
+from eh_bench.jsonio import NO_DUPLICATES_DECODER, StrictJSONError
 from eh_bench.rubric import parse_level
 
 SAMPLES_GLOB: Final = "samples_*.jsonl"
@@ -39,8 +41,10 @@ _LINE_START: Final = '{"doc_id": '
 _DOC_KEY: Final = '"doc": '
 _RESPS_KEY: Final = '"filtered_resps": '
 _FILTER_KEY: Final = '"filter": '
-_DOC_END: Final = '}, "target": '
-_decode = json.JSONDecoder().raw_decode
+_AFTER_DOC: Final = ', "target": '
+#: The top-level keys the fast path reads: any of them outside its place is a duplicate.
+_TOP_KEYS: Final = re.compile(r'"(?:doc_id|doc|filtered_resps|filter)": ')
+_decode = NO_DUPLICATES_DECODER.raw_decode
 #: The dataset columns scoring reads from each logged document.
 DOC_FIELDS: Final = ("id", "prompt", "context", "cost", "severity", "duplicate_of")
 
@@ -136,6 +140,8 @@ def load_results(path: Path | None) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to read; delete it or re-run lm-eval") from None
     except (OSError, ValueError) as exc:
         raise InputError(
             f"{path}: unreadable lm-eval results file ({exc}); delete it or re-run lm-eval"
@@ -145,36 +151,15 @@ def load_results(path: Path | None) -> dict[str, Any] | None:
     return data
 
 
-def _doc_fields(line: str, start: int, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    """Decode only ``fields`` of a flat ``doc`` object starting at ``start``; None when it is not flat.
-
-    lm-eval writes ``"target": `` right after ``doc``. In a doc with no nested object (no ``{`` after its
-    first), the first ``}, "target": `` closes it, and each ``"<field>": `` inside it is that key: a
-    quote inside a JSON string is always escaped, so the pattern cannot start or end inside a value.
-    """
-    end = line.find(_DOC_END, start)
-    if end < 0 or line.find("{", start + 1, end) >= 0:
-        return None
-    out: dict[str, Any] = {}
-    pos = start
-    for name, pattern in _patterns(fields):
-        # Fields are usually asked for in column order: search on from the last hit, then from the start.
-        at = line.find(pattern, pos, end)
-        if at < 0:
-            at = line.find(pattern, start, pos)
-            if at < 0:
-                continue
-        out[name], pos = _decode(line, at + len(pattern))
-    return out
-
-
-@functools.lru_cache(maxsize=16)
-def _patterns(fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((name, f'"{name}": ') for name in fields)
-
-
 def _fast(line: str, fields: tuple[str, ...] | None = None) -> tuple[int, dict[str, Any], Any, str] | None:
-    """Decode doc_id, doc (or only its ``fields``), filtered_resps and filter; None if the shape differs."""
+    """Decode doc_id, doc (or only its ``fields``), filtered_resps and filter; None if the shape differs.
+
+    The line must be lm-eval's: ``doc_id``, ``doc``, ``target``, ..., ``filtered_resps``, ``filter``, ...
+    The doc is decoded with duplicate keys refused; the rest of the line is only searched (a quote
+    inside a JSON string is always escaped, so ``"<key>": `` there is a key): any of the keys this
+    reads found again outside its place is a duplicate, and the line goes to the strict decoder of
+    :func:`_slow`, which refuses it. So this path never reads a value ``json.loads`` would not.
+    """
     if not line.startswith(_LINE_START):
         return None
     comma = line.find(",", len(_LINE_START))
@@ -182,22 +167,20 @@ def _fast(line: str, fields: tuple[str, ...] | None = None) -> tuple[int, dict[s
         return None
     try:
         doc_id = int(line[len(_LINE_START) : comma])
-        start = comma + 2 + len(_DOC_KEY)
-        doc = _doc_fields(line, start, fields) if fields is not None else None
-        if doc is None:
-            doc, _ = _decode(line, start)
-            if not isinstance(doc, dict):
-                return None
-            if fields is not None:
-                doc = {k: doc[k] for k in fields if k in doc}
-        # Inside JSON strings every quote is escaped, so the last unescaped key is lm-eval's own.
-        at = line.rfind(_RESPS_KEY)
-        if at < 0:
+        doc, doc_end = _decode(line, comma + 2 + len(_DOC_KEY))
+        if not isinstance(doc, dict) or not line.startswith(_AFTER_DOC, doc_end):
             return None
-        resps, end = _decode(line, at + len(_RESPS_KEY))
+        if fields is not None:
+            doc = {k: doc[k] for k in fields if k in doc}
+        key = _TOP_KEYS.search(line, doc_end)  # the first is filtered_resps, unless a key is repeated
+        if key is None or key[0] != _RESPS_KEY:
+            return None
+        resps, end = _decode(line, key.end())
         if line[end : end + 2 + len(_FILTER_KEY)] != f", {_FILTER_KEY}":
             return None
-        filt, _ = _decode(line, end + 2 + len(_FILTER_KEY))
+        filt, tail = _decode(line, end + 2 + len(_FILTER_KEY))
+        if _TOP_KEYS.search(line, tail):
+            return None
     except (ValueError, IndexError):
         return None
     if not isinstance(filt, str):
@@ -207,11 +190,18 @@ def _fast(line: str, fields: tuple[str, ...] | None = None) -> tuple[int, dict[s
 
 def _slow(line: str, where: str) -> tuple[int, dict[str, Any], Any, str]:
     try:
-        obj = json.loads(line)
+        obj = NO_DUPLICATES_DECODER.decode(line)
+    except StrictJSONError as exc:
+        raise InputError(
+            f"{where}: {exc}; json would keep the last value silently - the samples file was edited or "
+            "damaged, re-run lm-eval"
+        ) from None
     except ValueError as exc:
         raise InputError(
             f"{where}: not valid JSON ({exc}); the samples file is damaged, re-run lm-eval"
         ) from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply to read; the samples file is damaged") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("doc"), dict):
         raise InputError(
             f"{where}: not an lm-eval sample (needs a 'doc' object); is this a samples_*.jsonl file?"
@@ -241,25 +231,48 @@ def iter_records(
             to read than the whole row.
 
     Raises:
-        InputError: a line that is not JSON or not an lm-eval sample (naming file and line).
+        InputError: a line that is not UTF-8, not JSON (or has a duplicate key), not an lm-eval sample,
+            or repeats a document already read (each is counted once); the message names file and line.
     """
     wanted = filter_name
     fast = _fast
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            parsed = fast(line, fields)
-            if parsed is None:
-                if not line.strip():
-                    continue
-                parsed = _slow(line, f"{path}:{lineno}")
-                if fields is not None:
-                    doc = parsed[1]
-                    parsed = (parsed[0], {k: doc[k] for k in fields if k in doc}, parsed[2], parsed[3])
-            if parsed[3] != wanted:
-                if wanted is not None:
-                    continue
-                wanted = parsed[3]
-            yield parsed[0], parsed[1], first_response(parsed[2]), wanted
+    seen: dict[int, int] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for lineno, line in enumerate(handle, start=1):
+                parsed = fast(line, fields)
+                if parsed is None:
+                    if not line.strip():
+                        continue
+                    parsed = _slow(line, f"{path}:{lineno}")
+                    if fields is not None:
+                        doc = parsed[1]
+                        parsed = (parsed[0], {k: doc[k] for k in fields if k in doc}, parsed[2], parsed[3])
+                if parsed[3] != wanted:
+                    if wanted is not None:
+                        continue
+                    wanted = parsed[3]
+                first = seen.setdefault(parsed[0], lineno)
+                if first != lineno:
+                    raise InputError(
+                        f"{path}:{lineno}: doc_id {parsed[0]} again (first at line {first}); a document "
+                        "counted twice would inflate n and narrow every interval - the file was joined or "
+                        "edited: re-run lm-eval, or remove the repeated lines"
+                    )
+                yield parsed[0], parsed[1], first_response(parsed[2]), wanted
+    except UnicodeDecodeError:
+        raise InputError(f"{path}:{_bad_utf8_line(path)}: not UTF-8 text; the samples file is damaged") from None
+
+
+def _bad_utf8_line(path: Path) -> int:
+    """The number of the first line of ``path`` that is not UTF-8 (the decoder reads ahead in blocks)."""
+    with path.open("rb") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return lineno
+    return 0
 
 
 def iter_samples(path: Path, filter_name: str | None = None) -> Iterator[Sample]:
