@@ -8,7 +8,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from eh_bench.errors import InputError
-from eh_bench.probes import cv
+from eh_bench.probes import cv, learners
 from eh_bench.probes.cv import shuffled_targets
 from eh_bench.probes.decode import decodable, decode_target
 from eh_bench.probes.levels import activation_levels, scores_by_level
@@ -81,7 +81,7 @@ def planted(n: int, dim: int, seed: int, strength: float) -> tuple[np.ndarray, n
 
 def test_a_planted_direction_is_found_and_noise_is_at_chance() -> None:
     states, labels, direction = planted(120, 48, seed=0, strength=1.0)
-    found = cv.mean_difference(states[:, 2, :], labels)
+    found = learners.mean_difference(states[:, 2, :], labels)
     assert found @ direction / np.linalg.norm(found) > 0.9
     result = probe_refusal(ArrayLayers(states), labels, groups_of(120), filler_texts(120, 0), k=5, n_boot=300,
                            n_perm=19)
@@ -96,7 +96,7 @@ def test_a_planted_direction_is_found_and_noise_is_at_chance() -> None:
     assert result.best_layer == 2
     best = result.best("logistic")
     assert best is not None and best[0] == 2 and best[2] == pytest.approx(1 / 20)
-    text = result.text_baseline.auroc
+    text = result.text_baselines["bag_of_words"].auroc
     assert text.ci_low < 0.5 < text.ci_high  # the words carry no label
 
 
@@ -183,7 +183,7 @@ def test_a_feature_copying_the_text_baseline_adds_nothing() -> None:
                            n_perm=39, n_boot=300)
     layer = result.layers[1]
     assert layer["spearman"].estimate.value > 0.4  # the copy decodes the level as well as the text does
-    assert result.text["spearman"].estimate.value > 0.4
+    assert result.text["bag_of_words"]["spearman"].estimate.value > 0.4
     beyond = layer["beyond_text"].estimate
     assert beyond.ci_low < 0 < beyond.ci_high
     assert decodable(result.best("beyond_text")) is False
@@ -240,3 +240,29 @@ def test_text_baseline_features_come_from_the_training_fold() -> None:
     train, test = bag_of_words(["make a cake", "make a kite", "fly a kite"], ["bake bread now"], min_df=2)
     assert train.shape[1] == test.shape[1] and test.sum() == 0  # no test-only word becomes a feature
     assert lead_tokens("Hi", 3) == ["__lead1=hi"]
+
+
+# ----------------------------------------------------------------------------- learners
+
+
+@pytest.mark.parametrize(("n", "dim"), [(40, 120), (90, 12)])
+def test_learners_match_their_reference_implementations(n: int, dim: int) -> None:
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(n, dim))
+    labels = (x[:, 0] + rng.normal(size=n) > 0).astype(int)
+    levels = np.column_stack([x[:, 1] * 2 + rng.normal(size=n), rng.normal(size=n)])
+    folds = cv.grouped_folds(labels, groups_of(n), 4, 0)
+    featurize = cv.slicer(x)
+    prob = learners.logistic_oof(featurize, labels, folds, c=0.05)
+    pred = learners.ridge_oof(featurize, levels, folds)
+    for train, test in folds:
+        x_tr, x_te = learners.standardise(x[train], x[test])
+        ref = LogisticRegression(C=0.05, max_iter=5000, tol=1e-8).fit(x_tr, labels[train])
+        assert np.abs(ref.predict_proba(x_te)[:, 1] - prob[test]).max() < 5e-3  # the row-space fit is exact
+        ridge = RidgeCV(alphas=learners.RIDGE_ALPHAS, alpha_per_target=True).fit(x_tr, levels[train])
+        assert np.allclose(ridge.predict(x_te), pred[test], atol=1e-6)
+    both = learners.mean_difference_oof(featurize, np.column_stack([labels, 1 - labels]), folds)
+    assert np.allclose(both[:, 0], learners.mean_difference_oof(featurize, labels, folds))
+    assert np.allclose(both[:, 0], -both[:, 1])  # swapping the classes flips the projection

@@ -15,6 +15,7 @@ from eh_bench.cli import dataset as _dataset  # noqa: F401  (dataset build|valid
 from eh_bench.cli import importing as _importing  # noqa: F401  (import jbb-artifacts|donotanswer|responses)
 from eh_bench.cli import label as _label  # noqa: F401  (label INPUT, label agree A B)
 from eh_bench.cli import model as _model  # noqa: F401  (model prepare, model path)
+from eh_bench.cli import probe as _probe  # noqa: F401  (probe: linear probes on hidden states)
 from eh_bench.cli import run as _run  # noqa: F401  (run, tasks-path)
 from eh_bench.cli import score as _score  # noqa: F401  (score RUN_DIR)
 from eh_bench.cli import submit as _submit  # noqa: F401  (submit build|validate|push|review|list)

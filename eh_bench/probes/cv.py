@@ -1,16 +1,15 @@
-"""Cross-validation for the probes: stratified k-fold grouped by request, and out-of-fold predictions.
+"""Cross-validation for the probes: stratified k-fold grouped by request, and shuffled labels.
 
 Every prediction a probe is scored on comes from a model that never saw that request: folds are
-grouped by request (items with the same prompt share a fold) and stratified on the label. Features are
-standardised inside each training fold. Two learners: L2 logistic regression (binary targets) and
-ridge regression with its penalty picked by leave-one-out inside the training fold (ordinal levels,
-many targets at once so that shuffled-label baselines share one fit).
+grouped by request (items with the same prompt share a fold) and stratified on the label. Shuffled
+labels move whole requests within their test fold, so a shuffled run is stratified as the real one.
+The learners that fit inside the folds are in :mod:`eh_bench.probes.learners`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -23,13 +22,6 @@ Fold = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
 Featurizer = Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp]], tuple[FloatArray, FloatArray]]
 
 DEFAULT_FOLDS: Final = 5
-#: Inverse L2 strength of the logistic probe on standardised features (small: d >> n is common).
-DEFAULT_C: Final = 0.01
-LOGISTIC_MAX_ITER: Final = 2000
-LOGISTIC_TOL: Final = 1e-6
-INTERCEPT_SCALING: Final = 100.0
-#: Ridge penalties tried by leave-one-out inside each training fold.
-RIDGE_ALPHAS: Final = tuple(float(a) for a in np.logspace(-1, 5, 13))
 
 
 def grouped_folds(labels: npt.ArrayLike, groups: Sequence[str], k: int = DEFAULT_FOLDS, seed: int = 0) -> list[Fold]:
@@ -107,73 +99,3 @@ def shuffled_targets(
 def slicer(features: FloatArray) -> Featurizer:
     """A featurizer that takes rows of a fixed matrix (hidden states of one layer)."""
     return lambda train, test: (features[train], features[test])
-
-
-def _standardise(train: FloatArray, test: FloatArray) -> tuple[FloatArray, FloatArray]:
-    mean = train.mean(axis=0)
-    scale = train.std(axis=0)
-    scale[scale < 1e-12] = 1.0
-    return (train - mean) / scale, (test - mean) / scale
-
-
-def logistic_oof(featurize: Featurizer, y: npt.ArrayLike, folds: Sequence[Fold], c: float = DEFAULT_C) -> FloatArray:
-    """Out-of-fold probability of class 1 from an L2 logistic regression on standardised features."""
-    from sklearn.linear_model import LogisticRegression
-
-    labels = np.asarray(y).astype(int)
-    out = np.full(labels.shape[0], np.nan)
-    for train, test in folds:
-        x_tr, x_te = _standardise(*featurize(train, test))
-        if np.unique(labels[train]).size < 2:  # one class to learn from: these items stay unpredicted
-            continue
-        # liblinear is an order of magnitude faster here; a large intercept scaling leaves the
-        # intercept practically unpenalised, matching lbfgs to ~1e-3 in probability.
-        model = LogisticRegression(C=c, solver="liblinear", intercept_scaling=INTERCEPT_SCALING,
-                                   tol=LOGISTIC_TOL, max_iter=LOGISTIC_MAX_ITER)
-        model.fit(x_tr, labels[train])
-        out[test] = model.predict_proba(x_te)[:, 1]
-    return out
-
-
-def mean_difference(features: FloatArray, y: npt.ArrayLike) -> FloatArray:
-    """The difference-in-means direction: mean of class-1 rows minus mean of class-0 rows (unnormalised)."""
-    labels = np.asarray(y).astype(bool)
-    return np.asarray(features[labels].mean(axis=0) - features[~labels].mean(axis=0), dtype=np.float64)
-
-
-def mean_difference_oof(featurize: Featurizer, y: npt.ArrayLike, folds: Sequence[Fold]) -> FloatArray:
-    """Out-of-fold projection on the difference-in-means direction of each training fold.
-
-    Each fold's projection is centred on the midpoint of the two training class means and divided by
-    the training projections' standard deviation, so > 0 predicts class 1 and folds share one scale.
-    """
-    labels = np.asarray(y).astype(bool)
-    out = np.full(labels.shape[0], np.nan)
-    for train, test in folds:
-        x_tr, x_te = featurize(train, test)
-        pos = labels[train]
-        if pos.all() or not pos.any():
-            continue
-        direction = mean_difference(x_tr, pos)
-        midpoint = float((x_tr[pos].mean(axis=0) + x_tr[~pos].mean(axis=0)) @ direction) / 2.0
-        spread = float((x_tr @ direction).std()) or 1.0
-        out[test] = (x_te @ direction - midpoint) / spread
-    return out
-
-
-def ridge_oof(featurize: Featurizer, targets: FloatArray, folds: Sequence[Fold]) -> FloatArray:
-    """Out-of-fold ridge predictions for every column of ``targets`` (``(n,)`` or ``(n, m)``).
-
-    The penalty is chosen per column by efficient leave-one-out inside the training fold, so a column
-    of shuffled labels gets its own best penalty, exactly as the real labels do.
-    """
-    from sklearn.linear_model import RidgeCV
-
-    y = np.asarray(targets, dtype=np.float64)
-    out = np.full(y.shape, np.nan)
-    for train, test in folds:
-        x_tr, x_te = _standardise(*featurize(train, test))
-        model: Any = RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=y.ndim > 1)
-        model.fit(x_tr, y[train])
-        out[test] = model.predict(x_te)
-    return out

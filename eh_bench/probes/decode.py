@@ -10,11 +10,13 @@ stratified on the level). Two baselines run through the same folds and learner:
   requests, within their test fold so that every fold keeps its level mix, and within strata when
   there are strata), giving per-layer null values, a permutation
   p-value, and a family-wise p-value for the best layer (the permutations' maximum over layers);
-* **text**: a bag-of-words model of the prompt (:mod:`eh_bench.probes.text`).
+* **text**: a bag-of-words model of the prompt (:mod:`eh_bench.probes.text`) and, when given, a
+  bag-of-embeddings model (the mean of the model's own input embeddings over the prompt's tokens: its
+  lexical content with no context mixing, a stronger text baseline than 50 training prompts of words).
 
-The hidden states are credited only with what they add over the text baseline: ``beyond_text`` is the
-partial Spearman correlation of their prediction with the level, controlling for the text model's
-prediction. With ``strata`` (severity, when decoding cost), ranks are taken within each stratum, so
+The hidden states are credited only with what they add over the text baselines: ``beyond_text`` is the
+partial Spearman correlation of their prediction with the level, controlling for every text model's
+prediction jointly. With ``strata`` (severity, when decoding cost), ranks are taken within each stratum, so
 cost is only credited where it is ordered correctly among requests of equal severity. Intervals are
 seeded bootstrap percentiles over items, with the predictions held fixed.
 """
@@ -29,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eh_bench.errors import InputError
-from eh_bench.probes import cv
+from eh_bench.probes import cv, learners
 from eh_bench.probes.cv import shuffled_targets
 from eh_bench.probes.probe import LayerSource
 from eh_bench.probes.stats import (
@@ -52,6 +54,10 @@ STATISTICS: Final = ("spearman", "accuracy", "within_strata", "beyond_text")
 MIN_LEVEL, MAX_LEVEL = 1, 5
 
 
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 @dataclass(frozen=True)
 class Statistic:
     """One statistic at one layer: the estimate, its shuffled-label null and permutation p-value."""
@@ -67,9 +73,9 @@ class Statistic:
     def as_dict(self) -> dict[str, Any]:
         finite = self.null[np.isfinite(self.null)]
         return {**self.estimate.as_dict(),
-                "shuffled_mean": finite_or_none(finite.mean()) if finite.size else None,
-                "shuffled_p95": finite_or_none(np.quantile(finite, 0.95)) if finite.size else None,
-                "p_value": self.p_value}
+                "shuffled_mean": _r(finite_or_none(finite.mean())) if finite.size else None,
+                "shuffled_p95": _r(finite_or_none(np.quantile(finite, 0.95))) if finite.size else None,
+                "p_value": _r(self.p_value)}
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class TargetDecode:
     n: int
     folds: int
     n_perm: int
-    text: dict[str, Statistic]
+    text: dict[str, dict[str, Statistic]]
     layers: list[dict[str, Statistic]]
 
     def best(self, name: str) -> tuple[int, Statistic, float | None] | None:
@@ -94,7 +100,8 @@ class TargetDecode:
 
     def as_dict(self) -> dict[str, Any]:
         return {"target": self.target, "strata": self.strata, "n": self.n, "folds": self.folds,
-                "n_perm": self.n_perm, "text_baseline": {k: v.as_dict() for k, v in self.text.items()},
+                "n_perm": self.n_perm,
+                "text_baselines": {name: {k: v.as_dict() for k, v in stats.items()} for name, stats in self.text.items()},
                 "layers": [{"layer": i, **{k: v.as_dict() for k, v in s.items()}} for i, s in enumerate(self.layers)]}
 
 
@@ -102,7 +109,7 @@ def _rounded(pred: FloatArray) -> FloatArray:
     return np.asarray(np.clip(np.rint(pred), MIN_LEVEL, MAX_LEVEL), dtype=np.float64)
 
 
-def _statistics(pred: FloatArray, targets: FloatArray, text_pred: FloatArray | None, strata: FloatArray | None,
+def _statistics(pred: FloatArray, targets: FloatArray, text_preds: list[FloatArray], strata: FloatArray | None,
                 boot: npt.NDArray[np.intp]) -> dict[str, Statistic]:
     """Every statistic of ``pred`` (``(n, 1 + n_perm)``; column 0 observed, the rest shuffled)."""
     p, t = pred.T, targets.T  # rows: observed then each permutation
@@ -114,11 +121,12 @@ def _statistics(pred: FloatArray, targets: FloatArray, text_pred: FloatArray | N
     if strata is not None:
         values["within_strata"] = (association(p, t, strata=strata),
                                    association(p[0][boot], t[0][boot], strata=strata[boot]))
-    if text_pred is not None:
-        c = text_pred.T
+    if text_preds:
+        controls = [c.T for c in text_preds]
         values["beyond_text"] = (
-            association(p, t, strata=strata, control=c),
-            association(p[0][boot], t[0][boot], strata=None if strata is None else strata[boot], control=c[0][boot]),
+            association(p, t, strata=strata, control=controls),
+            association(p[0][boot], t[0][boot], strata=None if strata is None else strata[boot],
+                        control=[c[0][boot] for c in controls]),
         )
     return {name: Statistic(estimate(obs[0], rep if boot.size else None), obs[1:]) for name, (obs, rep) in values.items()}
 
@@ -132,6 +140,7 @@ def decode_target(
     target: str,
     strata: npt.ArrayLike | None = None,
     strata_name: str | None = None,
+    lexical: FloatArray | None = None,
     k: int = cv.DEFAULT_FOLDS,
     n_perm: int = DEFAULT_N_PERM,
     n_boot: int = DEFAULT_N_BOOT,
@@ -145,6 +154,7 @@ def decode_target(
         groups: request id per item; texts: the prompt per item (the text baseline).
         target: the name reported (``severity`` / ``cost``).
         strata: a second level per item to decode within (severity, when decoding cost).
+        lexical: ``(n, dim)`` bag-of-embeddings features per item (a second text baseline), or None.
         k, n_perm, n_boot, seed: folds, label permutations, bootstrap resamples, seed.
     """
     y = np.asarray(levels, dtype=np.float64)
@@ -154,9 +164,13 @@ def decode_target(
     folds = cv.grouped_folds(y, groups, k, seed)
     targets = shuffled_targets(y, groups, cv.fold_blocks(folds, y.size, s), n_perm, seed + 2)
     boot = resample_indices(y.size, n_boot, seed + 3) if n_boot else np.empty((0, y.size), dtype=np.intp)
-    text_pred = cv.ridge_oof(bow_featurizer(texts), targets, folds)
-    text = _statistics(text_pred, targets, None, s, boot)
-    layers = [_statistics(cv.ridge_oof(cv.slicer(source.layer(i)), targets, folds), targets, text_pred, s, boot)
+    featurizers = {"bag_of_words": bow_featurizer(texts)}
+    if lexical is not None:
+        featurizers["bag_of_embeddings"] = cv.slicer(np.asarray(lexical, dtype=np.float64))
+    text_preds = {name: learners.ridge_oof(f, targets, folds) for name, f in featurizers.items()}
+    text = {name: _statistics(pred, targets, [], s, boot) for name, pred in text_preds.items()}
+    controls = list(text_preds.values())
+    layers = [_statistics(learners.ridge_oof(cv.slicer(source.layer(i)), targets, folds), targets, controls, s, boot)
               for i in range(source.n_layers)]
     return TargetDecode(target, strata_name if s is not None else None, int(y.size), len(folds), n_perm, text, layers)
 

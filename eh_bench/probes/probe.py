@@ -6,9 +6,9 @@ seeded bootstrap 95% intervals over items. The difference-in-means direction (me
 items minus label-0 items, from the training fold) is the second method: its projection, thresholded at
 the midpoint of the two class means, gives a second accuracy and AUROC. Two baselines sit beside them:
 both methods re-run on shuffled labels (whole requests permuted within their test fold, so every fold
-keeps its class mix; the AUROC's chance distribution and
-a permutation p-value per layer) and a bag-of-words logistic probe with the same folds (the text
-baseline). The bootstrap intervals hold the fitted probes fixed, so they describe evaluation
+keeps its class mix), giving the AUROC's chance distribution and a permutation p-value per layer; and
+text probes with the same folds (bag of words; with ``lexical`` features, bag of embeddings too).
+The bootstrap intervals hold the fitted probes fixed, so they describe evaluation
 uncertainty only; the shuffled-label runs, which refit everything, are the test against chance.
 
 The out-of-fold probabilities are kept per layer: :mod:`eh_bench.probes.levels` turns them into the
@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eh_bench.errors import InputError
-from eh_bench.probes import cv
+from eh_bench.probes import cv, learners
 from eh_bench.probes.stats import (
     DEFAULT_N_BOOT,
     Estimate,
@@ -71,6 +71,10 @@ class ArrayLayers:
         return np.asarray(self.states[:, index, :], dtype=np.float64)
 
 
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 @dataclass(frozen=True)
 class BinaryScores:
     """Accuracy and AUROC of one set of out-of-fold predictions, and the shuffled-label AUROCs."""
@@ -88,9 +92,9 @@ class BinaryScores:
     def as_dict(self) -> dict[str, Any]:
         null = self.null_auroc[np.isfinite(self.null_auroc)]
         return {"accuracy": self.accuracy.as_dict(), "auroc": self.auroc.as_dict(), "n": self.n,
-                "shuffled_auroc_mean": finite_or_none(null.mean()) if null.size else None,
-                "shuffled_auroc_p95": finite_or_none(np.quantile(null, 0.95)) if null.size else None,
-                "p_value": self.p_value}
+                "shuffled_auroc_mean": _r(finite_or_none(null.mean())) if null.size else None,
+                "shuffled_auroc_p95": _r(finite_or_none(np.quantile(null, 0.95))) if null.size else None,
+                "p_value": _r(self.p_value)}
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class RefusalProbe:
     folds: int
     n_perm: int
     layers: list[LayerProbe]
-    text_baseline: BinaryScores
+    text_baselines: dict[str, BinaryScores]
 
     @property
     def best_layer(self) -> int | None:
@@ -140,10 +144,10 @@ class RefusalProbe:
         best = {}
         for method in ("logistic", "mean_difference"):
             found = self.best(method)
-            best[method] = None if found is None else {"layer": found[0], "auroc": found[1].auroc.value,
-                                                       "p_family": found[2]}
+            best[method] = None if found is None else {"layer": found[0], "auroc": _r(found[1].auroc.value),
+                                                       "p_family": _r(found[2])}
         return {"n": self.n, "n_positive": self.n_positive, "folds": self.folds, "n_perm": self.n_perm,
-                "best": best, "text_baseline": self.text_baseline.as_dict(),
+                "best": best, "text_baselines": {k: v.as_dict() for k, v in self.text_baselines.items()},
                 "layers": [p.as_dict() for p in self.layers]}
 
 
@@ -174,18 +178,13 @@ def binary_scores(
     )
 
 
-def _null_aurocs(featurize: cv.Featurizer, shuffled: FloatArray, folds: list[cv.Fold], c: float) -> tuple[FloatArray, FloatArray]:
-    """AUROCs of the logistic probe and the difference-in-means direction on each shuffled label column."""
-    logistic, direction = [], []
-    for column in shuffled.T:
-        logistic.append(auroc(*_finite(cv.logistic_oof(featurize, column, folds, c), column)))
-        direction.append(auroc(*_finite(cv.mean_difference_oof(featurize, column, folds), column)))
-    return np.asarray(logistic, dtype=np.float64), np.asarray(direction, dtype=np.float64)
-
-
-def _finite(scores: FloatArray, labels: FloatArray) -> tuple[FloatArray, FloatArray]:
-    keep = np.isfinite(scores)
-    return scores[keep], labels[keep]
+def _column_aurocs(scores: FloatArray, labels: FloatArray) -> FloatArray:
+    """AUROC of each column of ``scores`` against the same column of ``labels`` (NaN scores left out)."""
+    out = []
+    for j in range(labels.shape[1]):
+        keep = np.isfinite(scores[:, j])
+        out.append(float(auroc(scores[keep, j], labels[keep, j])))
+    return np.asarray(out, dtype=np.float64)
 
 
 def check_labels(labels: npt.ArrayLike, groups: Sequence[str], minimum: int = MIN_PER_CLASS) -> npt.NDArray[np.bool_]:
@@ -209,8 +208,9 @@ def probe_refusal(
     groups: Sequence[str],
     texts: Sequence[str],
     *,
+    lexical: FloatArray | None = None,
     k: int = cv.DEFAULT_FOLDS,
-    c: float = cv.DEFAULT_C,
+    c: float = learners.DEFAULT_C,
     seed: int = 0,
     n_boot: int = DEFAULT_N_BOOT,
     n_perm: int = DEFAULT_PROBE_PERM,
@@ -222,6 +222,7 @@ def probe_refusal(
         labels: 0/1 per item.
         groups: request id per item (folds keep a request together).
         texts: the prompt of each item (the bag-of-words baseline).
+        lexical: ``(n, dim)`` bag-of-embeddings features (a second text baseline), or None.
         k: folds; c: logistic inverse penalty; seed: folds, shuffles and bootstrap.
         n_boot: bootstrap resamples (0: no intervals).
         n_perm: shuffled-label re-runs of both methods per layer (0: none).
@@ -230,16 +231,23 @@ def probe_refusal(
     folds = cv.grouped_folds(y.astype(int), groups, k, seed)
     blocks = cv.fold_blocks(folds, y.size)
     shuffled = cv.shuffled_targets(y, groups, blocks, n_perm, seed + 2)[:, 1:]
+    columns = np.column_stack([y.astype(np.float64), shuffled])  # real labels first, then the shuffles
     layers = []
     for index in range(source.n_layers):
         featurize = cv.slicer(source.layer(index))
-        prob = cv.logistic_oof(featurize, y, folds, c)
-        projection = cv.mean_difference_oof(featurize, y, folds)
-        null_logistic, null_direction = _null_aurocs(featurize, shuffled, folds, c)
-        layers.append(LayerProbe(index, binary_scores(prob, y, THRESHOLD, n_boot, seed, null_logistic),
-                                 binary_scores(projection, y, 0.0, n_boot, seed, null_direction), prob))
-    text_featurize = bow_featurizer(texts)
-    text_prob = cv.logistic_oof(text_featurize, y, folds, c)
-    null_text, _ = _null_aurocs(text_featurize, shuffled, folds, c) if n_perm else (None, None)
-    text = binary_scores(text_prob, y, THRESHOLD, n_boot, seed, null_text)
+        prob = learners.logistic_oof(featurize, columns, folds, c)
+        projection = learners.mean_difference_oof(featurize, columns, folds)
+        layers.append(LayerProbe(
+            index,
+            binary_scores(prob[:, 0], y, THRESHOLD, n_boot, seed, _column_aurocs(prob[:, 1:], shuffled)),
+            binary_scores(projection[:, 0], y, 0.0, n_boot, seed, _column_aurocs(projection[:, 1:], shuffled)),
+            prob[:, 0],
+        ))
+    featurizers = {"bag_of_words": bow_featurizer(texts)}
+    if lexical is not None:
+        featurizers["bag_of_embeddings"] = cv.slicer(np.asarray(lexical, dtype=np.float64))
+    text = {}
+    for name, featurize in featurizers.items():
+        prob = learners.logistic_oof(featurize, columns, folds, c)
+        text[name] = binary_scores(prob[:, 0], y, THRESHOLD, n_boot, seed, _column_aurocs(prob[:, 1:], shuffled))
     return RefusalProbe(int(y.size), int(y.sum()), len(folds), n_perm, layers, text)

@@ -12,6 +12,7 @@ are ``None`` when too few are defined. Nothing undefined ever becomes 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -83,14 +84,15 @@ def association(
     true: npt.ArrayLike,
     *,
     strata: npt.ArrayLike | None = None,
-    control: npt.ArrayLike | None = None,
+    control: npt.ArrayLike | Sequence[npt.ArrayLike] | None = None,
 ) -> FloatArray:
-    """Spearman correlation of ``pred`` and ``true``, optionally within strata and partial on a control.
+    """Spearman correlation of ``pred`` and ``true``, optionally within strata and partial on controls.
 
     Ranks are taken (and centred) within each stratum, so ``strata=severity`` asks whether cost is
     ordered correctly among requests of the same severity. With ``control`` (e.g. a text baseline's
-    prediction), the ranks of both ``pred`` and ``true`` are first residualised on the control's ranks:
-    the result is what ``pred`` says about ``true`` beyond the control (a partial Spearman correlation).
+    prediction, or a list of them), the ranks of both ``pred`` and ``true`` are first residualised on the
+    controls' ranks (jointly): the result is what ``pred`` says about ``true`` beyond the controls (a
+    partial Spearman correlation).
 
     Returns:
         The correlation per row (NaN where a residual has no variance).
@@ -99,8 +101,13 @@ def association(
     t = np.asarray(true, dtype=np.float64)
     s = None if strata is None else np.asarray(strata)
     rp, rt = _ranks_within(p, s), _ranks_within(t, s)
-    if control is not None:
-        rc = _ranks_within(np.asarray(control, dtype=np.float64), s)
+    controls = [] if control is None else list(control) if isinstance(control, (list, tuple)) else [control]
+    basis: list[FloatArray] = []
+    for c in controls:  # Gram-Schmidt: residualising on each orthogonalised control = on all jointly
+        rc = _ranks_within(np.asarray(c, dtype=np.float64), s)
+        for b in basis:
+            rc = _residual(rc, b)
+        basis.append(rc)
         rp, rt = _residual(rp, rc), _residual(rt, rc)
     vp, vt = (rp * rp).sum(axis=-1), (rt * rt).sum(axis=-1)
     ok = (vp > _TINY * rp.shape[-1]) & (vt > _TINY * rt.shape[-1])

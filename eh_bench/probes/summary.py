@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eh_bench.probes.decode import Statistic, TargetDecode, decodable
+from eh_bench.probes.decode import TargetDecode, decodable
 
 #: Which statistic decides each target's verdict.
 HEADLINE = {"severity": "spearman", "cost": "beyond_text"}
@@ -20,6 +20,9 @@ STAT_LABELS = {
     "beyond_text": "partial Spearman beyond text",
     "within_strata": "Spearman within severity",
 }
+
+
+TEXT_LABELS = {"bag_of_words": "words", "bag_of_embeddings": "embeddings"}
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -34,19 +37,19 @@ def target_summary(decode: TargetDecode | None, statistic: str) -> dict[str, Any
     """The verdict of one target on ``statistic``: decodable, best layer, value, interval, p-values."""
     if decode is None:
         return {"decodable": None, "statistic": statistic, "layer": None, "value": None, "ci_low": None,
-                "ci_high": None, "p_family": None, "text_baseline": None, "n": 0}
+                "ci_high": None, "p_family": None, "text_baselines": {}, "n": 0}
     found = decode.best(statistic)
-    text: Statistic | None = decode.text.get("spearman")
+    text = {name: stats["spearman"].estimate.as_dict()["value"] for name, stats in decode.text.items()}
     out: dict[str, Any] = {
         "decodable": decodable(found),
         "statistic": statistic + ("_within_" + decode.strata if statistic == "beyond_text" and decode.strata else ""),
         "layer": None, "value": None, "ci_low": None, "ci_high": None, "p_family": None,
-        "text_baseline": text.estimate.value if text is not None else None,
+        "text_baselines": text,
         "n": decode.n,
     }
     if found is not None:
         layer, stat, p_family = found
-        out.update(layer=layer, **stat.estimate.as_dict(), p_family=p_family)
+        out.update(layer=layer, **stat.estimate.as_dict(), p_family=None if p_family is None else round(p_family, 4))
     return out
 
 
@@ -56,9 +59,10 @@ def summary_line(model: str, severity: dict[str, Any], cost: dict[str, Any]) -> 
     def detail(part: dict[str, Any], label: str) -> str:
         if part["value"] is None:
             return "no layer gave a value"
+        texts = ", ".join(f"{TEXT_LABELS.get(k, k)} {_num(v)}" for k, v in part["text_baselines"].items())
         return (f"layer {part['layer']}, {label} {_num(part['value'])} [{_num(part['ci_low'])}, "
                 f"{_num(part['ci_high'])}], family-wise p {_num(part['p_family'], 3)}; "
-                f"text baseline Spearman {_num(part['text_baseline'])}")
+                f"text baselines Spearman: {texts or 'none'}")
 
     cost_label = STAT_LABELS["beyond_text"] + (" within severity" if "within" in cost["statistic"] else "")
     return (f"{model}: severity decodable: {_verdict(severity['decodable'])} "
