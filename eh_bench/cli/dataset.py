@@ -140,10 +140,12 @@ def stats(
     from eh_bench.dataset.manifest import read_manifest
     from eh_bench.dataset.schema import read_parquet
     from eh_bench.dataset.stats import by_source, config_summary, fmt
-    from eh_bench.errors import ConfigError
+    from eh_bench.errors import ConfigError, InputError
 
     manifest = read_manifest(path)
     built: dict[str, Any] = manifest.get("configs") or {}
+    if not isinstance(built, dict) or not all(isinstance(m, dict) and "path" in m for m in built.values()):
+        raise InputError(f"{path}/MANIFEST.json: 'configs' is not an object of configs; rebuild the dataset")
     if config not in built:
         names = ", ".join(sorted(built, key=list(CONFIGS).index))
         raise ConfigError(f"config {config!r} is not in {path}; built: {names}")

@@ -8,15 +8,14 @@ Output layout::
     DIR/MANIFEST.json                           version, provenance, SHA-256 of every file
 
 Only labelled rows enter a config; unlabelled rows are counted and listed in the manifest. The build
-writes into a temporary sibling folder and swaps it in at the end, so a failed build never leaves a
-half-written dataset behind.
+writes into a staging folder beside the output and moves it in at the end, so a failed build never
+leaves a half-written dataset behind; a rebuild replaces only the files the earlier build wrote
+(:mod:`eh_bench.dataset.output`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from eh_bench.dataset.card import PLOT_PATH, plot_cost_by_source, render_card
 from eh_bench.dataset.configs import CONFIGS, DEDUP_ORDER, DEFAULT_REPO_ID
 from eh_bench.dataset.core import core_path, read_core
 from eh_bench.dataset.labels import JoinReport, join_labels, label_path, read_label_file
-from eh_bench.dataset.manifest import MANIFEST_NAME, write_manifest
+from eh_bench.dataset.manifest import write_manifest
 from eh_bench.dataset.meta import card_context, configs_metadata, manifest_metadata
+from eh_bench.dataset.output import check_target, clean_stale_staging, place, staging
 from eh_bench.dataset.schema import mark_duplicates, write_parquet
 from eh_bench.dataset.stats import by_source
 from eh_bench.errors import InputError, MissingDependencyError
@@ -68,7 +68,8 @@ def build_dataset(
     """Build every config into ``out`` (replacing a previous build there).
 
     Args:
-        out: output folder; must be absent, empty, or a previous build (it has a ``MANIFEST.json``).
+        out: output folder; must be absent, empty (hidden entries such as ``.git`` allowed), or a
+            previous build (it has a ``MANIFEST.json``); only the previous build's files are replaced.
         sources_dir: local benchmark folder (default ``$EH_SOURCES_DIR``).
         cache_dir: download cache (default ``$EH_CACHE_DIR`` or ``~/.cache/eh-bench/sources``).
         labels_dir: folder of ``<source>.csv`` label files (default: the packaged ``eh_bench/labels``).
@@ -84,6 +85,7 @@ def build_dataset(
         SourceError: a benchmark file is missing, changed or malformed.
         LabelError: a label file is malformed (``file:line:field``).
         InputError: ``out`` holds something that is not a previous build.
+        OutputError: ``out`` is a file or cannot be written (checked before any source is read).
         MissingDependencyError: ``plot`` is set and matplotlib is not installed.
     """
     started = time.perf_counter()
@@ -94,7 +96,8 @@ def build_dataset(
             "or build without it (--no-plot / plot=False)"
         )
     target = Path(out)
-    _check_target(target)
+    check_target(target)
+    clean_stale_staging(target)
     report = BuildReport(out=target)
 
     labelled: dict[str, list[Row]] = {}
@@ -148,8 +151,8 @@ def build_dataset(
         else:
             report.skipped.setdefault(spec.name, "no labelled rows (add a label file under eh_bench/labels/)")
 
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
-        stage = Path(tmp) / "build"
+    with staging(target) as tmp:
+        stage = tmp / "build"
         stage.mkdir()
         sizes: dict[str, dict[str, int]] = {}
         for name, rows in config_rows.items():
@@ -171,22 +174,9 @@ def build_dataset(
         (stage / "README.md").write_text(render_card(context), encoding="utf-8")
         meta = manifest_metadata(configs_meta, loaded, report.joins, report.skipped, label_meta, core_meta, repo_id)
         write_manifest(stage, meta)
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.move(str(stage), str(target))
+        place(stage, target)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _check_target(target: Path) -> None:
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST_NAME).is_file())
-    ):
-        raise InputError(
-            f"{target}: exists and is not an eh-bench build (no {MANIFEST_NAME}); "
-            "choose an empty or new --out folder"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 __all__ = ["BuildReport", "build_dataset"]

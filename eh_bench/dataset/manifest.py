@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from eh_bench.atomic import write_text
 from eh_bench.errors import InputError
+from eh_bench.jsonio import loads_strict
 from eh_bench.sources.fetch import file_sha256
 
 MANIFEST_NAME: Final = "MANIFEST.json"
@@ -37,9 +39,7 @@ def file_hashes(root: Path) -> dict[str, str]:
 def write_manifest(root: Path, meta: dict[str, Any]) -> Path:
     """Write ``MANIFEST.json`` = ``meta`` plus ``files`` (hashes of everything else in ``root``)."""
     manifest = {**meta, "files": file_hashes(root)}
-    path = root / MANIFEST_NAME
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    return write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
@@ -52,9 +52,12 @@ def read_manifest(root: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path}: no manifest; is {root} a folder built by `eh-bench dataset build`?")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_strict(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); rebuild the dataset") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, a duplicate key, NaN, nested too deeply
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"{path}: not a readable manifest ({reason}); rebuild the dataset") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object; rebuild the dataset")
     return data

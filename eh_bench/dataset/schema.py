@@ -5,11 +5,13 @@ Label levels are stored as ``int8`` (``datasets`` reads them as ``Value("int8")`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from eh_bench.errors import InputError
 from eh_bench.sources.base import LEVEL_COLUMNS, ROW_COLUMNS, Row
 
 #: Arrow type name of each column (``datasets`` dtype names).
@@ -65,8 +67,36 @@ def write_parquet(rows: Iterable[Row], path: Path) -> tuple[int, int]:
 
 
 def read_parquet(path: Path) -> list[dict[str, Any]]:
-    """Rows of a config file as plain dicts."""
+    """Rows of a config file as plain dicts.
+
+    Raises:
+        InputError: the file is missing or not a readable Parquet file (named, with the fix).
+    """
     import pyarrow.parquet as pq
 
-    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    with _parquet_errors(path):
+        rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
     return rows
+
+
+def read_parquet_schema(path: Path) -> Any:
+    """The Arrow schema of a Parquet file; :class:`InputError` as :func:`read_parquet`."""
+    import pyarrow.parquet as pq
+
+    with _parquet_errors(path):
+        return pq.read_schema(path)
+
+
+@contextlib.contextmanager
+def _parquet_errors(path: Path) -> Iterator[None]:
+    import pyarrow as pa
+
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; rebuild the dataset (eh-bench dataset build)") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(
+            f"{path}: not a Parquet file eh-bench can read ({exc}); the file is damaged, rebuild the "
+            "dataset (eh-bench dataset build)"
+        ) from None

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from eh_bench.dataset.configs import CONFIGS, DEDUP_ORDER
 from eh_bench.dataset.manifest import read_manifest, verify_manifest
-from eh_bench.dataset.schema import NULLABLE, arrow_schema, read_parquet
+from eh_bench.dataset.schema import NULLABLE, arrow_schema, read_parquet, read_parquet_schema
 from eh_bench.errors import InputError
 from eh_bench.rubric import HARM_CATEGORIES, LEVELS
 from eh_bench.sources import HARMFUL_SOURCES
@@ -68,6 +68,9 @@ def validate_dataset(root: Path | str) -> ValidationResult:
         return result
     result.errors += verify_manifest(root, manifest)
     built: dict[str, Any] = manifest.get("configs") or {}
+    if not isinstance(built, dict) or not all(isinstance(m, dict) for m in built.values()):
+        result.errors.append(f"{root}/MANIFEST.json: 'configs' is not an object of objects; rebuild the dataset")
+        return result
     _check_card(root, built, result)
     rows_by_config: dict[str, list[dict[str, Any]]] = {}
     for name, meta in built.items():
@@ -78,7 +81,9 @@ def validate_dataset(root: Path | str) -> ValidationResult:
         if not path.is_file():
             result.errors.append(f"{path}: data file of config {name!r} is missing")
             continue
-        rows_by_config[name] = _check_config(path, name, int(meta.get("rows", -1)), result)
+        rows = meta.get("rows", -1)
+        expected = rows if isinstance(rows, int) and not isinstance(rows, bool) else -1
+        rows_by_config[name] = _check_config(path, name, expected, result)
     _check_duplicates(rows_by_config, result)
     return result
 
@@ -104,15 +109,17 @@ def _check_card(root: Path, built: dict[str, Any], result: ValidationResult) -> 
 
 
 def _check_config(path: Path, name: str, expected_rows: int, result: ValidationResult) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(path)
+    try:
+        schema = read_parquet_schema(path)
+        rows = read_parquet(path)
+    except InputError as exc:
+        result.errors.append(str(exc))
+        return []
     want = arrow_schema()
     if schema.names != want.names or [f.type for f in schema] != [f.type for f in want]:
         got = ", ".join(f"{f.name}:{f.type}" for f in schema)
         result.errors.append(f"{path}: schema is ({got}); expected {', '.join(f'{f.name}:{f.type}' for f in want)}")
         return []
-    rows = read_parquet(path)
     result.rows_checked[name] = len(rows)
     if len(rows) != expected_rows:
         result.errors.append(f"{path}: {len(rows)} rows, MANIFEST.json says {expected_rows}")
