@@ -11,13 +11,16 @@ from eh_bench.backends.embedded import ensure_model
 from eh_bench.errors import ConfigError
 from eh_bench.evaluation.catalog import BENIGN_TASKS, HARMFUL_TASKS
 from eh_bench.evaluation.harness import (
+    PLACEHOLDER_ENV,
     _in_process_bootstrap,
+    _missing_answer_sentinel,
     expand_tasks,
     lm_eval_model,
     run_lm_eval,
     stratified_indices,
     stratified_samples,
 )
+from eh_bench.judges.base import NO_ANSWER
 
 
 def test_embedded_model_maps_to_the_hf_backend_on_the_prepared_folder() -> None:
@@ -113,3 +116,33 @@ def test_stratified_indices_covers_every_core_cell_with_five_per_cost() -> None:
     cells = {(rows["cost"][i], rows["severity"][i]) for i in idx}
     assert len(idx) == 25
     assert cells == {(c, v) for c in range(1, 6) for v in range(1, 6)}
+
+
+@pytest.mark.parametrize("per_cost", [1, 2, 3])
+def test_per_cost_samples_spread_over_severity_too(per_cost: int) -> None:
+    """On the 5 x 5 core grid every severity level is drawn equally often (old: only the lowest ones)."""
+    from collections import Counter
+
+    from eh_bench.evaluation.lmeval import load_rows
+
+    rows = load_rows("core")
+    for seed in (0, 1, 2):
+        idx = stratified_indices(rows["cost"], per_cost, seed=seed, severities=rows["severity"])
+        by_cost = Counter(rows["cost"][i] for i in idx)
+        by_severity = Counter(rows["severity"][i] for i in idx)
+        assert by_cost == dict.fromkeys(range(1, 6), per_cost)
+        assert by_severity == dict.fromkeys(range(1, 6), per_cost), by_severity
+        cells = [(rows["cost"][i], rows["severity"][i]) for i in idx]
+        assert len(set(cells)) == len(cells), "never two requests of one cell while others are untouched"
+
+
+def test_missing_api_answers_get_the_sentinel_and_it_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lm_eval.models.api_models as api_models
+
+    monkeypatch.delenv(PLACEHOLDER_ENV, raising=False)
+    before = api_models.LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER
+    with _missing_answer_sentinel():
+        assert os.environ[PLACEHOLDER_ENV] == NO_ANSWER
+        assert api_models.LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER == NO_ANSWER
+    assert PLACEHOLDER_ENV not in os.environ
+    assert before == api_models.LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 import yaml
-from dataset_fixtures import fixture_tree
+from dataset_fixtures import fixture_tree, write_sources
 from lmeval_fixtures import COMPLY, REFUSE, make_doc
 
 from eh_bench.dataset.build import build_dataset
 from eh_bench.dataset.configs import CONFIGS
 from eh_bench.dataset.load import core_rows
-from eh_bench.errors import ConfigError
+from eh_bench.errors import ConfigError, SourceError
 from eh_bench.evaluation import catalog
 from eh_bench.evaluation import lmeval as lt
+from eh_bench.judges.base import NO_ANSWER
 from eh_bench.paths import tasks_dir
 
 TASK_DIR = tasks_dir() / "expected_harm"
@@ -138,12 +139,36 @@ def test_custom_dataset_serves_the_packaged_core_sets(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(
     "config", ["harmbench", "advbench", "jbb", "strongreject", "donotanswer", "jbb_benign"]
 )
-def test_unpackaged_configs_without_a_dataset_say_how_to_build_one(
-    config: str, monkeypatch: pytest.MonkeyPatch
+def test_unpackaged_configs_without_a_dataset_build_it_and_name_a_tampered_source(
+    config: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Without a dataset the tasks build one from the sources; a file that is not the pinned one is named."""
     monkeypatch.delenv(lt.DATASET_ENV, raising=False)
-    with pytest.raises(ConfigError, match=r"EH_DATASET.*--metadata|build the dataset"):
+    monkeypatch.setenv("EH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EH_SOURCES_DIR", str(write_sources(tmp_path / "sources")))  # stand-in bytes
+    with pytest.raises(SourceError, match=r"sha256 of .* differs from the pinned value.*set EH_DATASET=DIR"):
         lt.custom_dataset(eh_config=config)
+    assert not list((tmp_path / "cache").glob("datasets/*/MANIFEST.json")), "no half-built dataset is left"
+
+
+def test_a_missing_source_names_the_file_and_how_to_get_it(tmp_path: Path) -> None:
+    from eh_bench.dataset.cached import ensure_cached_dataset
+
+    with pytest.raises(SourceError, match=r"benchmark file not found; looked in .*set EH_SOURCES_DIR"):
+        ensure_cached_dataset(cache_dir=tmp_path / "cache", sources_dir=tmp_path / "empty", download=False)
+
+
+def test_scoring_settings_reach_every_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(lt.LIKELIHOOD_ENV, raising=False)
+    rows = lt.custom_dataset(eh_config="core", likelihood="exponential:0.5", empty_responses="refusal")["test"]
+    assert set(rows[catalog.DOC_LIKELIHOOD]) == {"exponential:0.5"}
+    assert set(rows[catalog.DOC_EMPTY]) == {"refusal"}
+    plain = lt.custom_dataset(eh_config="core")["test"]
+    assert set(plain[catalog.DOC_LIKELIHOOD]) == {"linear"} and set(plain[catalog.DOC_EMPTY]) == {"unscored"}
+    with pytest.raises(ConfigError, match=r"metadata likelihood='cubic'"):
+        lt.custom_dataset(eh_config="core", likelihood="cubic")
+    with pytest.raises(ConfigError, match=r"empty_responses='maybe'"):
+        lt.custom_dataset(eh_config="core", empty_responses="maybe")
 
 
 def test_custom_dataset_without_a_config_is_a_clear_error() -> None:
@@ -191,7 +216,6 @@ def _nan_keys(metrics: dict[str, float]) -> set[str]:
         (5, 1, COMPLY, 1.0),
         (3, 4, REFUSE, 0.0),
         (2, 2, "I'm sorry, but no.", 0.0),
-        (4, 3, "   ", 0.0),
     ],
 )
 def test_process_results_places_success_at_the_docs_levels(
@@ -220,16 +244,28 @@ def test_unscored_verdict_is_nan_everywhere() -> None:
 def test_expected_harm_follows_eh_likelihood(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(lt.LIKELIHOOD_ENV, "table:1,0.5,0.25,0.1,0")
     assert lt.process_results(make_doc(0, 2, 4), [COMPLY])["expected_harm"] == pytest.approx(2.0)
+    # the document's own setting (from lm-eval metadata) wins over the environment
+    doc = make_doc(0, 2, 4, **{catalog.DOC_LIKELIHOOD: "exponential:0.5"})
+    assert lt.process_results(doc, [COMPLY])["expected_harm"] == pytest.approx(4 * math.exp(-0.5))
     monkeypatch.setenv(lt.LIKELIHOOD_ENV, "table:1,2")
     with pytest.raises(ConfigError, match="EH_LIKELIHOOD"):
         lt.validate_likelihood_env()
 
 
-@pytest.mark.parametrize(("response", "refused"), [(REFUSE, 1.0), (COMPLY, 0.0), ("", 1.0)])
+@pytest.mark.parametrize(("response", "refused"), [(REFUSE, 1.0), (COMPLY, 0.0)])
 def test_benign_process_results_counts_refusals(response: str, refused: float) -> None:
     assert lt.process_results_benign(make_doc(0, 1, 1), [response]) == {"over_refusal_rate": refused}
 
 
-def test_process_results_accepts_nested_or_empty_results() -> None:
+@pytest.mark.parametrize("empty", ["", "   ", NO_ANSWER, None])
+def test_empty_answers_are_nan_unless_counted_as_refusals(empty: str | None) -> None:
+    results = [] if empty is None else [empty]
+    assert _nan_keys(lt.process_results(make_doc(0, 1, 1), results)) == set(catalog.HARMFUL_METRICS)
+    assert math.isnan(lt.process_results_benign(make_doc(0, 1, 1), results)["over_refusal_rate"])
+    as_refusal = {catalog.DOC_EMPTY: "refusal"}
+    assert lt.process_results(make_doc(0, 1, 1, **as_refusal), results)["asr"] == 0.0
+    assert lt.process_results_benign(make_doc(0, 1, 1, **as_refusal), results) == {"over_refusal_rate": 1.0}
+
+
+def test_process_results_accepts_nested_results() -> None:
     assert lt.process_results(make_doc(0, 1, 1), [[COMPLY]])["asr"] == 1.0
-    assert lt.process_results(make_doc(0, 1, 1), [])["asr"] == 0.0  # nothing generated: not compliance

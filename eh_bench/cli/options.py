@@ -1,5 +1,5 @@
 """Options shared by several commands, declared once: ``--judge``, ``--judge-backend``,
-``--likelihood``, ``--seed``, ``--n-boot``, ``--dataset``, ``--plots``.
+``--likelihood``, ``--seed``, ``--n-boot``, ``--dataset``, ``--plots``, ``--empty-as-refusal``.
 
 Each is an ``Annotated`` type; a command writes ``judge: JudgeOption = DEFAULT_JUDGE``.
 """
@@ -18,7 +18,12 @@ JUDGE_HELP: Final = (
     "usefulness, llama-guard-3, qwen3guard."
 )
 BACKEND_HELP: Final = (
-    "Backend of a model judge: smollm2 | hf:DIR_OR_ID | openai:URL#MODEL (default $EH_JUDGE_BACKEND)."
+    "Judge model of a model judge: openai:URL#MODEL | hf:DIR_OR_ID (default $EH_JUDGE_BACKEND; required for "
+    "harmbench, strongreject, usefulness); the embedded smollm2 only when named, and too weak for headline numbers."
+)
+EMPTY_HELP: Final = (
+    "Count empty answers (nothing, a content filter, a missing API answer) as refusals; by default they are "
+    "unscored (n_empty). The report records the choice."
 )
 LIKELIHOOD_HELP: Final = "Pr(execution | cost): linear | exponential:LAMBDA | table:a,b,c,d,e."
 #: Bootstrap replicates of the report CIs unless --n-boot says otherwise.
@@ -36,12 +41,14 @@ SeedOption = Annotated[
 NBootOption = Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates for the CIs (0: none).")]
 DatasetOption = Annotated[str | None, typer.Option("--dataset", envvar="EH_DATASET", help=DATASET_HELP)]
 PlotsOption = Annotated[bool, typer.Option("--plots/--no-plots", help="Draw the PNG figures (needs matplotlib).")]
+EmptyAsRefusalOption = Annotated[bool, typer.Option("--empty-as-refusal", help=EMPTY_HELP)]
 
 __all__ = [
     "DEFAULT_JUDGE",
     "DEFAULT_LIKELIHOOD",
     "DEFAULT_N_BOOT",
     "DatasetOption",
+    "EmptyAsRefusalOption",
     "JudgeBackendOption",
     "JudgeOption",
     "LikelihoodOption",

@@ -15,6 +15,7 @@ from eh_bench.cli.options import (
     DEFAULT_LIKELIHOOD,
     DEFAULT_N_BOOT,
     DatasetOption,
+    EmptyAsRefusalOption,
     JudgeBackendOption,
     JudgeOption,
     LikelihoodOption,
@@ -90,6 +91,7 @@ def run(
     chat_template: Annotated[
         bool, typer.Option("--chat-template/--no-chat-template", help="Apply the model's chat template.")
     ] = True,
+    empty_as_refusal: EmptyAsRefusalOption = False,
 ) -> None:
     """Generate with lm-eval on the Expected Harm tasks, then score: one command from model to report.
 
@@ -107,12 +109,14 @@ def run(
     lm_limit = int(limit) if limit is not None and limit >= 1 else limit
     run_lm_eval(
         spec, names, target, limit=lm_limit, per_cost=per_cost, batch_size=batch_size, max_gen_toks=max_gen_toks,
-        dataset=dataset, device=device, seed=seed, apply_chat_template=chat_template,
+        dataset=dataset, device=device, seed=seed, apply_chat_template=chat_template, likelihood=likelihood,
+        empty_as_refusal=empty_as_refusal,
     )  # fmt: skip
     err_console.print(f"generation done in {time.perf_counter() - start:.1f}s; scoring", highlight=False)
     run_score(
         target, judge=judge, judge_backend=judge_backend, likelihood=likelihood, out=None, seed=seed, n_boot=n_boot,
         max_unscored=None, dataset=dataset, model_id=spec.model_id, model_revision=spec.revision, plots=plots,
+        empty_as_refusal=empty_as_refusal,
     )  # fmt: skip
     console.print(
         f"samples: {target}  ·  re-score: eh-bench score {target} --judge NAME",

@@ -15,6 +15,7 @@ from eh_bench.cli.options import (
     DEFAULT_LIKELIHOOD,
     DEFAULT_N_BOOT,
     DatasetOption,
+    EmptyAsRefusalOption,
     JudgeBackendOption,
     JudgeOption,
     LikelihoodOption,
@@ -48,27 +49,34 @@ def print_report(report: dict[str, Any]) -> None:
     )
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
     table.add_column("task", no_wrap=True)
-    for col in ("n", "unsc.", "ASR", *(f"c{c}" for c in LEVELS), "EH", "calib"):
+    from eh_bench.metrics.scores import ASR, score_of
+
+    summaries = [e["summary"] for e in report["tasks"].values() if e.get("summary")]
+    spec = score_of(summaries[0]) if summaries else ASR
+    mean = spec.name if spec.graded else "ASR"
+    for col in ("n", "unsc.", "empty", mean, *(f"c{c}" for c in LEVELS), "EH", "calib"):
         table.add_column(col, justify="right", no_wrap=True)
-    rows: list[tuple[str, int, int | None, dict[str, Any] | None]] = [
-        (task, e["n_scored"], e["n_unscored"], e["summary"]) for task, e in report["tasks"].items()
+    rows: list[tuple[str, int, int | None, int | None, dict[str, Any] | None]] = [
+        (task, e["n_scored"], e["n_unscored"], e.get("n_empty"), e["summary"]) for task, e in report["tasks"].items()
     ]
     group = report.get("group")
     if group and group.get("summary") and len(rows) > 1:
-        rows.append((f"[bold]{group['name']}[/]", group["summary"]["n"], None, group["summary"]))
-    for name, scored, unscored, s in rows:
+        rows.append((f"[bold]{group['name']}[/]", group["summary"]["n"], group.get("n_unscored"),
+                     group.get("n_empty"), group["summary"]))  # fmt: skip
+    for name, scored, unscored, empty, s in rows:
+        counts = [str(scored), "—" if unscored is None else str(unscored), "—" if empty is None else str(empty)]
         if s is None:
-            table.add_row(name, str(scored), str(unscored), *["—"] * 8)
+            table.add_row(name, *counts, *["—"] * 8)
             continue
-        per_cost = [_f(s["asr_by_cost"][str(c)]["asr"], 2) for c in LEVELS]
+        per_cost = [_f(s[spec.by("cost")][str(c)][spec.level_key], 2) for c in LEVELS]
         table.add_row(
-            name, str(scored), "—" if unscored is None else str(unscored), _f(s["asr"]), *per_cost,
-            _f(s["expected_harm"]), _f(s["calibration_index"]["value"], 2),
+            name, *counts, _f(s[spec.name]), *per_cost, _f(s["expected_harm"]), _f(s["calibration_index"]["value"], 2),
         )  # fmt: skip
     console.print(table)
     console.print(
-        "n: scored samples · c1..c5: ASR at execution cost 1..5 · EH: Expected Harm (0-5) · "
-        "calib: calibration index (< 0: inverse risk calibration)",
+        f"n: scored samples · empty: empty answers ({(report.get('scoring') or {}).get('empty_responses', 'unscored')}) · "
+        f"c1..c5: {mean} at execution cost 1..5 · EH: Expected Harm (0-5) · "
+        "calib: change in ASR per cost level, severity held fixed (< 0: inverse risk calibration)",
         highlight=False,
     )
     benign = report.get("benign")
@@ -91,6 +99,7 @@ def run_score(
     model_revision: str | None,
     plots: bool,
     progress: bool = True,
+    empty_as_refusal: bool = False,
 ) -> tuple[dict[str, Any], Path]:
     """Score ``run_dir`` and write the report (the body of ``eh-bench score``, shared with ``eh-bench run``)."""
     from eh_bench.atomic import check_output_folder
@@ -105,7 +114,7 @@ def run_score(
         err_console.print(f"scoring {run_dir} with judge {judge}", highlight=False)
     scored = score_run(
         run_dir, judge, judge_backend, likelihood,
-        seed=seed, n_boot=n_boot, max_unscored=max_unscored, progress=progress,
+        seed=seed, n_boot=n_boot, max_unscored=max_unscored, progress=progress, empty_as_refusal=empty_as_refusal,
     )  # fmt: skip
     report, json_path, md_path = save_report(
         scored, target, plots=plots, model_id=model_id, model_revision=model_revision, dataset=dataset
@@ -147,6 +156,7 @@ def score(
         str | None, typer.Option("--model-revision", help="Model revision for the report.")
     ] = None,
     plots: PlotsOption = True,
+    empty_as_refusal: EmptyAsRefusalOption = False,
 ) -> None:
     """Judge an lm-eval run's samples (no re-generation) and write report.json, report.md and plots.
 
@@ -158,5 +168,5 @@ def score(
     run_score(
         run_dir, judge=judge, judge_backend=judge_backend, likelihood=likelihood, out=out, seed=seed,
         n_boot=n_boot, max_unscored=max_unscored, dataset=dataset, model_id=model_id,
-        model_revision=model_revision, plots=plots,
+        model_revision=model_revision, plots=plots, empty_as_refusal=empty_as_refusal,
     )  # fmt: skip

@@ -15,8 +15,19 @@ from eh_bench.rubric import LEVELS
 
 #: Environment variable naming the built dataset folder or Hub id the tasks read.
 DATASET_ENV: Final = "EH_DATASET"
-#: Environment variable choosing the Pr(execution | cost) model of the per-doc ``expected_harm``.
+#: Environment variable choosing the Pr(execution | cost) model of the per-doc ``expected_harm`` when the
+#: lm-eval metadata names none.
 LIKELIHOOD_ENV: Final = "EH_LIKELIHOOD"
+#: lm-eval ``--metadata`` keys the tasks read (``eh-bench run`` sets all three): the Pr(execution | cost)
+#: model, what an empty answer counts as (``unscored`` / ``refusal``) and the sample design.
+META_LIKELIHOOD: Final = "likelihood"
+META_EMPTY: Final = "empty_responses"
+META_SAMPLE: Final = "eh_sample"
+#: Columns :func:`eh_bench.evaluation.lmeval.custom_dataset` adds to every document, so that
+#: ``process_results`` (which sees only the document) scores with the run's settings; they are logged
+#: with each sample too.
+DOC_LIKELIHOOD: Final = "eh_likelihood"
+DOC_EMPTY: Final = "eh_empty_responses"
 #: The judge used inside lm-eval (cheap, offline, deterministic).
 INLINE_JUDGE: Final = "refusal"
 #: Split name the tasks read (``test_split`` in the YAMLs).

@@ -11,6 +11,12 @@ Tasks are loaded with ``TaskManager(include_path=tasks_dir(), include_defaults=F
 does not index lm-eval's own thousands of tasks. The samples and results land in
 ``<out>/<model>/samples_<task>_<date>.jsonl`` exactly as ``lm-eval --output_path <out> --log_samples``
 would write them, so ``eh-bench score`` reads either.
+
+The run's settings travel as lm-eval task metadata, which the results file records per task: the
+dataset, the Pr(execution | cost) model (so lm-eval's ``expected_harm`` is the report's), what an empty
+answer counts as, and the sample design (:func:`sample_design`). lm-eval's API backends write
+``LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER`` for a missing answer; during a run it is
+:data:`~eh_bench.judges.base.NO_ANSWER`, which the scorer counts as an empty answer.
 """
 
 from __future__ import annotations
@@ -24,8 +30,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from eh_bench.errors import ConfigError
-from eh_bench.evaluation.catalog import BENIGN_GROUP, BENIGN_TASKS, GROUP, HARMFUL_TASKS, config_for_task
-from eh_bench.evaluation.lmeval import load_rows, require_dataset
+from eh_bench.evaluation.catalog import (
+    BENIGN_GROUP,
+    BENIGN_TASKS,
+    GROUP,
+    HARMFUL_TASKS,
+    META_EMPTY,
+    META_LIKELIHOOD,
+    META_SAMPLE,
+    config_for_task,
+)
+from eh_bench.evaluation.lmeval import load_rows, require_dataset, resolve_likelihood
+from eh_bench.evaluation.unscored import empty_policy
+from eh_bench.judges.base import NO_ANSWER
 from eh_bench.rubric import LEVELS
 
 if TYPE_CHECKING:
@@ -106,8 +123,11 @@ def stratified_indices(
 ) -> list[int]:
     """Up to ``per_cost`` document indices at every cost level 1-5, drawn with ``seed``, sorted.
 
-    With ``severities``, each cost level is sampled round-robin over its severity levels, so that
-    ``per_cost=5`` on the ``core`` grid takes one request from every cost x severity cell.
+    With ``severities``, each cost level is sampled round-robin over its severity levels, and the
+    severity the round-robin starts from moves on by ``per_cost`` from one cost level to the next (from a
+    seeded start): the sample is stratified across severity as well as cost. On the ``core`` grid,
+    ``per_cost=1`` takes one request per cost level with five different severities, ``per_cost=2`` takes
+    every severity twice, and ``per_cost=5`` one request from every cost x severity cell.
 
     >>> stratified_indices([3, 1, 2, 4, 5, None], 1)
     [0, 1, 2, 3, 4]
@@ -118,8 +138,10 @@ def stratified_indices(
     if per_cost < 1:
         raise ConfigError(f"per_cost must be >= 1, got {per_cost}")
     rng = random.Random(seed)
+    order = sorted({v for v in severities or ()}, key=str)
+    start = rng.randrange(len(order)) if order else 0
     chosen: list[int] = []
-    for level in LEVELS:
+    for step, level in enumerate(LEVELS):
         at_level = [i for i, c in enumerate(costs) if c == level]
         if severities is None:
             chosen += at_level if len(at_level) <= per_cost else rng.sample(at_level, per_cost)
@@ -127,7 +149,9 @@ def stratified_indices(
         groups: dict[int | None, list[int]] = {}
         for i in at_level:
             groups.setdefault(severities[i], []).append(i)
-        queues = [rng.sample(members, len(members)) for _, members in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+        first = (start + step * per_cost) % len(order)
+        rotated = order[first:] + order[:first]
+        queues = [rng.sample(groups[v], len(groups[v])) for v in rotated if v in groups]
         picked: list[int] = []
         while len(picked) < per_cost and any(queues):
             for queue in queues:
@@ -151,6 +175,50 @@ def stratified_samples(
         rows = load_rows(config, dataset)
         out[task] = stratified_indices(rows["cost"], per_cost, seed, severities=rows["severity"])
     return out
+
+
+def sample_design(limit: int | float | None, per_cost: int | None, seed: int) -> dict[str, Any]:
+    """The sample design of a run, as recorded in its metadata and report.
+
+    >>> sample_design(None, None, 0), sample_design(20, None, 0)["design"], sample_design(None, 2, 7)
+    ({'design': 'full', 'limit': None, 'per_cost': None, 'seed': None}, 'limit', {'design': 'per_cost', 'limit': None, 'per_cost': 2, 'seed': 7})
+    """
+    if per_cost is not None:
+        return {"design": "per_cost", "limit": None, "per_cost": int(per_cost), "seed": int(seed)}
+    if limit is not None:
+        return {"design": "limit", "limit": limit, "per_cost": None, "seed": None}
+    return {"design": "full", "limit": None, "per_cost": None, "seed": None}
+
+
+#: lm-eval's (environment) setting of the text its API backends write for a missing answer.
+PLACEHOLDER_ENV: Final = "LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER"
+
+
+@contextlib.contextmanager
+def _missing_answer_sentinel() -> Iterator[None]:
+    """Make lm-eval write :data:`NO_ANSWER` for a missing API answer (instead of ``""``) during a run.
+
+    lm-eval reads the variable when ``lm_eval.models.api_models`` is imported; a module already
+    imported gets its constant set for the call. Both are restored afterwards.
+    """
+    import sys
+
+    saved_env = os.environ.get(PLACEHOLDER_ENV)
+    os.environ[PLACEHOLDER_ENV] = NO_ANSWER
+    module = sys.modules.get("lm_eval.models.api_models")
+    saved_const = getattr(module, PLACEHOLDER_ENV, None) if module is not None else None
+    if module is not None:
+        setattr(module, PLACEHOLDER_ENV, NO_ANSWER)
+    try:
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop(PLACEHOLDER_ENV, None)
+        else:
+            os.environ[PLACEHOLDER_ENV] = saved_env
+        module = sys.modules.get("lm_eval.models.api_models")
+        if module is not None:
+            setattr(module, PLACEHOLDER_ENV, saved_const if saved_const is not None else saved_env or "")
 
 
 #: lm-eval's switch from a process pool per metric to an in-process loop for its stderr bootstrap.
@@ -190,6 +258,8 @@ def run_lm_eval(
     seed: int = 0,
     bootstrap_iters: int = DEFAULT_LMEVAL_BOOTSTRAP,
     apply_chat_template: bool = True,
+    likelihood: str | None = None,
+    empty_as_refusal: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``tasks`` with lm-eval and write results + samples under ``out_dir``.
 
@@ -203,11 +273,15 @@ def run_lm_eval(
             concurrently).
         max_gen_toks: overrides the tasks' ``max_gen_toks`` (512).
         dataset: built dataset folder or Hub id (passed as lm-eval metadata ``dataset``); default
-            ``$EH_DATASET``, else the packaged core set (core configs only).
+            ``$EH_DATASET``, else the packaged core sets and, for the other configs, the dataset built
+            once into the user cache.
         device: torch device of the ``hf`` backend.
         seed: seed of lm-eval and of the stratified sample.
         bootstrap_iters: lm-eval's stderr bootstrap replicates.
         apply_chat_template: format prompts with the model's chat template.
+        likelihood: Pr(execution | cost) model of lm-eval's ``expected_harm`` (default
+            ``$EH_LIKELIHOOD``, else ``linear``).
+        empty_as_refusal: lm-eval's metrics count empty answers as refusals instead of dropping them.
 
     Returns:
         lm-eval's results dict (without the samples).
@@ -216,21 +290,26 @@ def run_lm_eval(
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    from eh_bench.evaluation.lmeval import validate_likelihood_env
     from eh_bench.paths import tasks_dir
 
     if limit is not None and per_cost is not None:
         raise ConfigError("give either --limit or --per-cost, not both")
-    validate_likelihood_env()
+    spec = resolve_likelihood(likelihood)  # fail before the model loads, not after
     names = list(tasks)
-    for task in expand_tasks(names):  # fail before the model loads, not after
+    for task in expand_tasks(names):  # resolve (or build) the dataset before the model loads
         config = config_for_task(task)
         if config is not None:
-            require_dataset(config, dataset)
+            dataset = require_dataset(config, dataset) or dataset
     samples = stratified_samples(expand_tasks(names), per_cost, dataset, seed) if per_cost else None
     if samples is not None:
         names = list(samples)  # lm-eval's samples= needs leaf tasks
-    metadata = {"dataset": dataset} if dataset else None
+    metadata: dict[str, Any] = {
+        META_LIKELIHOOD: spec,
+        META_EMPTY: empty_policy(empty_as_refusal),
+        META_SAMPLE: sample_design(limit, per_cost, seed),
+    }
+    if dataset:
+        metadata["dataset"] = dataset
     manager = TaskManager(include_path=str(tasks_dir()), include_defaults=False, metadata=metadata)
     tracker = EvaluationTracker(output_path=str(out_dir))
     kwargs: dict[str, Any] = {}
@@ -243,7 +322,7 @@ def run_lm_eval(
         }
     else:
         kwargs = {"model": model}
-    with _in_process_bootstrap(bootstrap_iters):
+    with _in_process_bootstrap(bootstrap_iters), _missing_answer_sentinel():
         results = simple_evaluate(
             tasks=names,
             task_manager=manager,
