@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dataset_fixtures import fixture_tree
+from dataset_fixtures import HAS_REAL_SOURCES, fixture_tree
 from lm_eval.api.model import LM
 from lmeval_fixtures import COMPLY, REFUSE
 
@@ -207,3 +207,97 @@ def test_openai_compatible_model_through_lm_eval_local_chat_completions(
     report, _, _ = save_report(score_run(tmp_path, n_boot=0, progress=False), tmp_path / "r", plots=False,
                                model_id=spec.model_id)  # fmt: skip
     assert _same(report["tasks"]["eh_core"]["summary"]["asr"], want["asr"])
+
+
+def test_likelihood_reaches_lm_eval_and_matches_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lm-eval's per-document expected_harm uses the run's likelihood model, so its results agree with report.json."""
+    monkeypatch.delenv("EH_DATASET", raising=False)
+    monkeypatch.delenv("EH_LIKELIHOOD", raising=False)
+    results = run_lm_eval(CannedLM(lambda _prompt: COMPLY), ["eh_core"], tmp_path, per_cost=1, seed=3,
+                          apply_chat_template=False, bootstrap_iters=0, likelihood="exponential:0.5")  # fmt: skip
+    lm_eh = results["results"]["eh_core"]["expected_harm,none"]
+    meta = results["configs"]["eh_core"]["metadata"]
+    assert meta["likelihood"] == "exponential:0.5" and meta["empty_responses"] == "unscored"
+    assert meta["eh_sample"] == {"design": "per_cost", "limit": None, "per_cost": 1, "seed": 3}
+    scored = score_run(tmp_path, likelihood="exponential:0.5", n_boot=0, progress=False)
+    summary = scored.tasks["eh_core"]["summary"]
+    assert summary["n"] == 5 and [summary["asr_by_cost"][c]["n"] for c in "12345"] == [1] * 5
+    assert summary["expected_harm"] == pytest.approx(lm_eh, rel=1e-12)
+    linear = score_run(tmp_path, likelihood="linear", n_boot=0, progress=False).tasks["eh_core"]["summary"]
+    assert linear["expected_harm"] != pytest.approx(lm_eh), "one request per cost level: the model matters"
+
+
+def test_a_missing_api_answer_is_an_empty_response_not_a_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenAI-compatible server that returns no content (a content filter, a cut-off reasoning model)."""
+    from openai_server import Step, last_user_content, serve
+
+    from eh_bench.evaluation.harness import lm_eval_model
+    from eh_bench.judges.base import NO_ANSWER
+
+    monkeypatch.delenv("EH_DATASET", raising=False)
+    rows = core_rows()[:10]
+    blocked = {r["prompt"] for r in rows[:3]}
+
+    def script(body: dict[str, Any]) -> Step | str:
+        text = last_user_content(body)
+        return Step(text=None, finish_reason="content_filter") if text in blocked else answer(text)
+
+    with serve(script) as server:
+        run_lm_eval(lm_eval_model(server.spec("target")), ["eh_core"], tmp_path, limit=10, bootstrap_iters=0)
+    (samples_file,) = find_samples(tmp_path)
+    logged = [json.loads(line)["filtered_resps"][0] for line in samples_file.path.open()]
+    assert logged.count(NO_ANSWER) == 3
+    entry = score_run(tmp_path, n_boot=0, max_unscored=0.5, progress=False).tasks["eh_core"]
+    assert (entry["n_empty"], entry["n_unscored"], entry["n_scored"]) == (3, 3, 7)
+    want = expected_metrics([r for r in rows if r["prompt"] not in blocked])
+    assert _same(entry["summary"]["asr"], want["asr"])
+
+
+@pytest.mark.slow
+def test_eh_bench_run_likelihood_reaches_lm_eval_results(tmp_path: Path) -> None:
+    """`eh-bench run --per-cost 1 --likelihood exponential:0.5`: lm-eval's results file and report.json agree."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "EH_DATASET": ""}
+    env.pop("EH_LIKELIHOOD", None)
+    command = [str(Path(sys.executable).with_name("eh-bench")), "run", "--model", "smollm2", "--tasks", "eh_core",
+               "--per-cost", "1", "--likelihood", "exponential:0.5", "--max-gen-toks", "16", "--batch-size", "5",
+               "--out", str(tmp_path / "run"), "--n-boot", "20", "--no-plots"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (results_file,) = (tmp_path / "run").rglob("results_*.json")
+    lm = json.loads(results_file.read_text())["results"]["eh_core"]
+    report = read_report(tmp_path / "run" / "eh-bench")
+    summary = report["tasks"]["eh_core"]["summary"]
+    assert summary["n"] + report["tasks"]["eh_core"]["n_unscored"] == 5
+    assert report["likelihood"]["spec"] == "exponential:0.5"
+    assert summary["expected_harm"] == pytest.approx(lm["expected_harm,none"], rel=1e-9)
+    assert summary["asr"] == pytest.approx(lm["asr,none"], rel=1e-9)
+    assert report["sample"] == {"design": "per_cost", "limit": None, "per_cost": 1, "seed": 0}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_REAL_SOURCES, reason="needs EH_SOURCES_DIR with the benchmark files (make test sets it)")
+def test_plain_lm_eval_runs_every_harmful_task_with_no_other_step(tmp_path: Path) -> None:
+    """`lm-eval run --tasks expected_harm --include_path $(eh-bench tasks-path)` with no dataset built or set."""
+    from eh_bench.backends.embedded import ensure_model
+    from eh_bench.evaluation.catalog import HARMFUL_TASKS
+    from eh_bench.paths import tasks_dir
+
+    model = ensure_model("smollm2").path
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "EH_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("EH_DATASET", None)
+    command = [str(Path(sys.executable).with_name("lm-eval")), "run", "--model", "hf",
+               "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu", "--tasks", "expected_harm",
+               "--include_path", str(tasks_dir()), "--limit", "2", "--apply_chat_template",
+               "--gen_kwargs", "max_gen_toks=8", "--batch_size", "4", "--bootstrap_iters", "0",
+               "--log_samples", "--output_path", str(tmp_path / "run")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "building the labelled dataset from the public benchmark files" in done.stderr
+    (results_file,) = (tmp_path / "run").rglob("results_*.json")
+    results = json.loads(results_file.read_text())["results"]
+    assert set(HARMFUL_TASKS) <= set(results)
+    assert {f.task for f in find_samples(tmp_path / "run")} == set(HARMFUL_TASKS)
+    report, _, _ = save_report(score_run(tmp_path / "run", n_boot=0, progress=False), tmp_path / "r", plots=False)
+    assert report["dataset"]["manifest_sha256"] and "datasets" in report["dataset"]["path"]

@@ -17,6 +17,8 @@ from eh_bench.dataset.configs import DATASET_NAME
 from eh_bench.dataset.load import dataset_fingerprint
 from eh_bench.errors import InputError
 from eh_bench.evaluation.scoring import score_run
+from eh_bench.judges import get_judge
+from eh_bench.judges.base import NO_ANSWER
 from eh_bench.report.document import (
     PACKAGED_PATH,
     REPORT_VERSION,
@@ -25,12 +27,17 @@ from eh_bench.report.document import (
     lm_eval_record,
     model_record,
     read_report,
+    sample_record,
     save_report,
 )
+from eh_bench.rubric import RUBRIC_VERSION
 
-TOP_KEYS = {"report_version", "created", "eh_bench_version", "model", "dataset", "judge", "likelihood", "lm_eval",
-            "seed", "n_boot", "tasks", "group", "benign", "files"}  # fmt: skip
-TASK_KEYS = {"config", "n_samples", "n_scored", "n_unscored", "unscored_reasons", "summary"}
+TOP_KEYS = {"report_version", "created", "eh_bench_version", "model", "responses", "dataset", "sample", "judge",
+            "benign_judge", "scoring", "likelihood", "lm_eval", "seed", "n_boot", "tasks", "group", "benign",
+            "files"}  # fmt: skip
+TASK_KEYS = {"config", "n_samples", "n_scored", "n_unscored", "n_empty", "unscored_reasons", "summary"}
+#: eh_bad below is unscored on purpose; the unscored limit applies per task.
+ALL_UNSCORED_OK = 1.0
 RESULTS = {
     "lm_eval_version": "0.4.13",
     "model_name": "stand-in/model",
@@ -49,29 +56,44 @@ def _run(tmp: Path, results: dict[str, Any] | None = RESULTS) -> Path:
     return tmp
 
 
-def test_report_json_follows_the_contract(tmp_path: Path) -> None:
-    scored = score_run(_run(tmp_path / "run"), n_boot=20, seed=1, max_unscored=0.2, progress=False)
-    report, json_path, md_path = save_report(scored, tmp_path / "out")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("report_ds")
+    build_dataset(tmp / "ds", download=False, allow_changed_sources=True, plot=False, **fixture_tree(tmp))
+    return tmp / "ds"
+
+
+def test_report_json_follows_the_contract(tmp_path: Path, built: Path) -> None:
+    scored = score_run(_run(tmp_path / "run"), n_boot=20, seed=1, max_unscored=ALL_UNSCORED_OK, progress=False)
+    report, json_path, md_path = save_report(scored, tmp_path / "out", dataset=str(built))
     assert set(report) == TOP_KEYS
     on_disk = json.loads(json_path.read_text())  # strict JSON: NaN would fail to serialise
     assert on_disk == report
     assert report["report_version"] == REPORT_VERSION == 1 and report["eh_bench_version"] == __version__
     assert datetime.fromisoformat(report["created"]).tzinfo is not None
     assert report["model"] == {"id": "stand-in/model", "revision": "main", "source": "lm-eval"}
-    # eh_bad is no packaged config and no dataset was named: the dataset is not claimed
-    assert report["dataset"] == {"name": "unknown", "version": "unknown", "manifest_sha256": None, "path": ""}
-    assert set(report["judge"]) == {"id", "revision", "backend"} and report["judge"]["id"] == "refusal"
+    fingerprint = dataset_fingerprint(built)
+    assert report["dataset"] == {"name": DATASET_NAME, "version": fingerprint["version"],
+                                 "manifest_sha256": fingerprint["manifest_sha256"], "rubric_version": RUBRIC_VERSION,
+                                 "path": str(built.resolve())}  # fmt: skip
+    assert report["sample"] == {"design": "limit", "limit": 4, "per_cost": None, "seed": None}
+    assert report["judge"] == {"id": "refusal", "revision": get_judge("refusal").revision, "backend": None,
+                               "backend_embedded": False,
+                               "score": {"name": "asr", "graded": False, "low": 0.0, "high": 1.0}}  # fmt: skip
+    assert report["benign_judge"] == {"id": "refusal", "revision": get_judge("refusal").revision}
+    assert report["scoring"] == {"empty_responses": "unscored", "max_unscored_per_task": ALL_UNSCORED_OK}
     assert report["likelihood"]["spec"] == "linear"
     assert report["lm_eval"] == {"version": "0.4.13", "task_hashes": report["lm_eval"]["task_hashes"],
                                  "chat_template_sha": "abc123", "model_args": "pretrained=stand-in/model,dtype=float32",
-                                 "limit": 4}  # fmt: skip
+                                 "limit": 4, "likelihood": None, "empty_responses": None}  # fmt: skip
     assert set(report["lm_eval"]["task_hashes"]) == {"eh_core", "eh_core_benign", "eh_bad"}
     assert (report["seed"], report["n_boot"]) == (1, 20)
     assert set(report["tasks"]) == {"eh_core", "eh_bad"}
     for entry in report["tasks"].values():
         assert set(entry) == TASK_KEYS
     assert report["tasks"]["eh_bad"] == {"config": "eh_bad", "n_samples": 1, "n_scored": 0, "n_unscored": 1,
-                                         "unscored_reasons": {"missing_label": 1}, "summary": None}  # fmt: skip
+                                         "n_empty": 0, "unscored_reasons": {"missing_label": 1},
+                                         "summary": None}  # fmt: skip
     assert report["group"]["name"] == "expected_harm" and report["group"]["summary"]["n"] == 12
     assert report["benign"]["over_refusal_rate"] == 0.25 and report["benign"]["n"] == 4
     assert report["files"]["samples"] and all(not Path(p).is_absolute() for p in report["files"]["samples"])
@@ -81,9 +103,9 @@ def test_report_json_follows_the_contract(tmp_path: Path) -> None:
     assert md_path.is_file()
 
 
-def test_plots_are_pngs_listed_relative_to_the_report(tmp_path: Path) -> None:
-    scored = score_run(_run(tmp_path / "run"), n_boot=0, max_unscored=0.2, progress=False)
-    report, _, _ = save_report(scored, tmp_path / "out")
+def test_plots_are_pngs_listed_relative_to_the_report(tmp_path: Path, built: Path) -> None:
+    scored = score_run(_run(tmp_path / "run"), n_boot=0, max_unscored=ALL_UNSCORED_OK, progress=False)
+    report, _, _ = save_report(scored, tmp_path / "out", dataset=str(built))
     assert sorted(report["files"]["plots"]) == [
         "asr_by_cost.png",
         "asr_by_severity.png",
@@ -91,19 +113,22 @@ def test_plots_are_pngs_listed_relative_to_the_report(tmp_path: Path) -> None:
     ]
     for rel in report["files"]["plots"]:
         assert (tmp_path / "out" / rel).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    none, _, _ = save_report(scored, tmp_path / "no_plots", plots=False)
+    none, _, _ = save_report(scored, tmp_path / "no_plots", plots=False, dataset=str(built))
     assert none["files"]["plots"] == [] and not list((tmp_path / "no_plots").glob("*.png"))
 
 
-def test_report_markdown_has_the_tables(tmp_path: Path) -> None:
-    scored = score_run(_run(tmp_path / "run"), n_boot=0, max_unscored=0.2, progress=False)
+def test_report_markdown_has_the_tables(tmp_path: Path, built: Path) -> None:
+    scored = score_run(_run(tmp_path / "run"), n_boot=0, max_unscored=ALL_UNSCORED_OK, progress=False)
     _, _, md_path = save_report(
-        scored, tmp_path / "out", plots=False, model_id="my-model", model_revision="r1"
+        scored, tmp_path / "out", plots=False, model_id="my-model", model_revision="r1", dataset=str(built)
     )
     md = md_path.read_text()
     for text in ("# eh-bench report", "`my-model` (revision `r1`)", "## ASR by execution cost", "## ASR by severity",
-                 "## ASR by cost x severity", "over-estimates ASR", "| eh_core | core | 12 | 12 | 0 |",
-                 "## Over-refusal", "| eh_core_benign | core_benign | 4 | 4 | 0 | 0.250 |", "| missing_label | 1 |"):  # fmt: skip
+                 "## ASR by cost x severity", "over-estimates ASR", "| eh_core | core | 12 | 12 | 0 | 0 |",
+                 "## Over-refusal", "| eh_core_benign | core_benign | 4 | 4 | 0 | 0 | 0.250 |", "| missing_label | 1 |",
+                 "- sample: the first 4 requests of each task (--limit)",
+                 "- empty answers: unscored; a task fails above 100% unscored",
+                 "- benign tasks judged with `refusal`"):  # fmt: skip
         assert text in md, text
 
 
@@ -114,7 +139,8 @@ def test_model_record_prefers_the_command_line() -> None:
 
 def test_lm_eval_record_without_results() -> None:
     assert lm_eval_record(None) == {"version": "unknown", "task_hashes": {}, "chat_template_sha": None,
-                                    "model_args": None, "limit": None}  # fmt: skip
+                                    "model_args": None, "limit": None, "likelihood": None,
+                                    "empty_responses": None}  # fmt: skip
 
 
 def test_dataset_record_variants(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,17 +155,82 @@ def test_dataset_record_variants(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("EH_DATASET", str(out))
     assert dataset_record(None, None, ["jbb"]) == built
     monkeypatch.delenv("EH_DATASET")
-    assert dataset_record(None, None, ["core", "core_benign"])["path"] == PACKAGED_PATH
-    assert dataset_record(None, None, ["harmbench"])["name"] == "unknown"
-    moved = dataset_record(str(tmp_path / "gone"), None, ["harmbench"])
-    assert moved["version"] == "unknown" and moved["manifest_sha256"] is None
+    packaged = dataset_record(None, None, ["core", "core_benign"])
+    assert packaged["path"] == PACKAGED_PATH and packaged["rubric_version"] == RUBRIC_VERSION
+    assert built["rubric_version"] == RUBRIC_VERSION
 
 
-def test_build_report_without_results_file(tmp_path: Path) -> None:
-    scored = score_run(_run(tmp_path / "run", results=None), n_boot=0, max_unscored=0.2, progress=False)
-    report = build_report(scored, tmp_path)
+def test_dataset_record_fails_rather_than_writing_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EH_DATASET", raising=False)
+    monkeypatch.setenv("EH_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=r"cannot tell which dataset the run read.*pass --dataset"):
+        dataset_record(None, None, ["harmbench"])
+    with pytest.raises(InputError, match=r"gone'.*cannot compute its fingerprint"):
+        dataset_record(str(tmp_path / "gone"), None, ["harmbench"])
+
+
+def test_dataset_record_finds_the_cached_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain lm-eval run of the non-packaged tasks read the dataset built into the cache: say so."""
+    from eh_bench.dataset import cached
+
+    monkeypatch.delenv("EH_DATASET", raising=False)
+    monkeypatch.setenv("EH_CACHE_DIR", str(tmp_path / "cache"))
+    target = cached.cached_dataset_dir()
+    build_dataset(target, download=False, allow_changed_sources=True, plot=False, **fixture_tree(tmp_path))
+    record = dataset_record(None, None, ["harmbench", "core"])
+    assert record["path"] == str(target.resolve()) and record["manifest_sha256"]
+
+
+def test_build_report_without_results_file(tmp_path: Path, built: Path) -> None:
+    scored = score_run(_run(tmp_path / "run", results=None), n_boot=0, max_unscored=ALL_UNSCORED_OK, progress=False)
+    report = build_report(scored, tmp_path, dataset=str(built))
     assert report["model"]["id"] == "unknown" and report["lm_eval"]["version"] == "unknown"
-    assert report["dataset"]["name"] == "unknown"  # eh_bad is not a packaged config
+    assert report["sample"]["design"] == "unrecorded"
+
+
+def test_sample_design_of_plain_lm_eval_runs() -> None:
+    full = {"config": {"limit": None}, "n-samples": {"eh_core": {"original": 125, "effective": 125}}}
+    subset = {"config": {"limit": None, "random_seed": 0}, "n-samples": {"eh_core": {"original": 125, "effective": 10}}}
+    assert sample_record(full)["design"] == "full"
+    assert sample_record(subset) == {"design": "subset", "limit": None, "per_cost": None, "seed": 0}
+    recorded = {"configs": {"eh_core": {"metadata": {"eh_sample": {"design": "per_cost", "limit": None,
+                                                                     "per_cost": 2, "seed": 5}}}}}  # fmt: skip
+    assert sample_record(recorded) == {"design": "per_cost", "limit": None, "per_cost": 2, "seed": 5}
+
+
+# ----------------------------------------------------------------------------- empty answers in the report
+
+
+def _empty_run(tmp: Path) -> tuple[Path, list[str]]:
+    """20 answers, 2 (10%) of them empty: one blank, one lm-eval placeholder."""
+    responses = [COMPLY if i % 4 else REFUSE for i in range(20)]
+    responses[3], responses[11] = "", NO_ANSWER
+    docs = [(make_doc(i, 1 + i % 5, 1 + (i * 3) % 5), r) for i, r in enumerate(responses)]
+    write_run(tmp, {"eh_core": docs}, results=RESULTS)
+    return tmp, responses
+
+
+def test_ten_percent_empty_answers_leave_asr_over_the_answers_and_show_n_empty(tmp_path: Path) -> None:
+    run, responses = _empty_run(tmp_path / "run")
+    report, _, md_path = save_report(score_run(run, n_boot=0, progress=False), tmp_path / "out", plots=False)
+    task = report["tasks"]["eh_core"]
+    answered = [r for r in responses if r.strip() and r != NO_ANSWER]
+    assert (task["n_samples"], task["n_scored"], task["n_unscored"], task["n_empty"]) == (20, 18, 2, 2)
+    assert task["summary"]["asr"] == pytest.approx(sum(r == COMPLY for r in answered) / 18)
+    assert report["group"]["n_empty"] == 2 and report["scoring"]["empty_responses"] == "unscored"
+    assert "| eh_core | core | 20 | 18 | 2 | 2 |" in md_path.read_text()
+
+
+def test_empty_as_refusal_reproduces_the_old_numbers_and_says_so(tmp_path: Path) -> None:
+    run, responses = _empty_run(tmp_path / "run")
+    scored = score_run(run, n_boot=0, progress=False, empty_as_refusal=True)
+    report, _, md_path = save_report(scored, tmp_path / "out", plots=False)
+    task = report["tasks"]["eh_core"]
+    # before: an empty answer was a refusal (success 0) over all 20 answers
+    assert task["summary"]["asr"] == pytest.approx(sum(r == COMPLY for r in responses) / 20)
+    assert (task["n_scored"], task["n_unscored"], task["n_empty"]) == (20, 0, 2)
+    assert report["scoring"]["empty_responses"] == "refusal"
+    assert "empty answers: counted as refusals (--empty-as-refusal)" in md_path.read_text()
 
 
 def test_read_report_refuses_other_files(tmp_path: Path) -> None:

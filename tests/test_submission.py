@@ -270,3 +270,111 @@ def test_entry_from_a_real_run_of_the_embedded_model(tmp_path: Path) -> None:
     assert entry["model"]["id"] == "smollm2" and len(entry["model"]["revision"]) == 64
     assert entry["metrics"]["n"] + entry["metrics"]["n_unscored"] == 5
     assert entry["dataset"]["configs"] == ["core"] and entry["provenance"]["lm_eval_version"]
+
+
+# ----------------------------------------------------------------------------- provenance that cannot mislead
+
+
+def _scored_report(tmp: Path, *, results: dict[str, Any] | None, tasks: dict[str, Any] | None = None,
+                   dataset: str | None = None, **score: Any) -> Path:  # fmt: skip
+    """Score a stand-in lm-eval run and write its report; returns the report folder."""
+    from lmeval_fixtures import COMPLY, REFUSE, make_doc, write_run
+
+    from eh_bench.evaluation.scoring import score_run
+    from eh_bench.report.document import save_report
+
+    harmful = [(make_doc(i, 1 + i % 5, 1 + (i * 3) % 5), COMPLY if i % 4 else REFUSE) for i in range(20)]
+    write_run(tmp / "run", tasks or {"eh_core": harmful}, results=results)
+    save_report(score_run(tmp / "run", n_boot=20, progress=False, **score), tmp / "run" / "eh-bench", plots=False,
+                dataset=dataset)  # fmt: skip
+    return tmp / "run" / "eh-bench"
+
+
+RESULTS_BASE: dict[str, Any] = {"lm_eval_version": "0.4.13", "model_name": "stand-in/model",
+                                "config": {"model": "hf", "model_sha": "c" * 40}}  # fmt: skip
+
+
+def _design(design: dict[str, Any]) -> dict[str, Any]:
+    return {**RESULTS_BASE, "configs": {"eh_core": {"metadata": {"eh_sample": design}}}}
+
+
+def test_a_subsample_is_never_a_duplicate_of_the_full_run(tmp_path: Path) -> None:
+    full = build_entry([_scored_report(tmp_path / "full", results=RESULTS_BASE)])
+    per_cost = build_entry([_scored_report(tmp_path / "pc", results=_design(
+        {"design": "per_cost", "limit": None, "per_cost": 4, "seed": 0}))])  # fmt: skip
+    other_seed = build_entry([_scored_report(tmp_path / "pc1", results=_design(
+        {"design": "per_cost", "limit": None, "per_cost": 4, "seed": 1}))])  # fmt: skip
+    limited = build_entry([_scored_report(tmp_path / "lim", results={**RESULTS_BASE, "config": {
+        **RESULTS_BASE["config"], "limit": 20}})])  # fmt: skip
+    assert full["dataset"]["sample"] == {"design": "full", "limit": None, "per_cost": None, "seed": None}
+    assert per_cost["dataset"]["sample"] == {"design": "per_cost", "limit": None, "per_cost": 4, "seed": 0}
+    assert limited["dataset"]["sample"]["design"] == "limit" and limited["dataset"]["sample"]["limit"] == 20
+    keys = {entry_key(e) for e in (full, per_cost, other_seed, limited)}
+    assert len(keys) == 4
+    for entry in (full, per_cost, other_seed, limited):
+        assert check_entry(entry) == []
+
+
+def test_an_entry_names_only_scored_tasks_and_its_provenance(tmp_path: Path) -> None:
+    from dataset_fixtures import fixture_tree
+    from lmeval_fixtures import COMPLY, make_doc
+
+    from eh_bench.dataset.build import build_dataset
+
+    build_dataset(tmp_path / "ds", download=False, allow_changed_sources=True, plot=False, **fixture_tree(tmp_path))
+    good = [(make_doc(i, 1 + i % 5, 2, source="core"), COMPLY) for i in range(10)]
+    broken = [(make_doc(i, None, 2, source="jbb"), COMPLY) for i in range(2)]
+    folder = _scored_report(tmp_path, results=RESULTS_BASE, tasks={"eh_core": good, "eh_jbb": broken},
+                            dataset=str(tmp_path / "ds"), max_unscored=1.0)  # fmt: skip
+    entry = build_entry([folder], model_revision=None)
+    assert entry["dataset"]["configs"] == ["core"], "eh_jbb was not scored, so it is behind no number"
+    assert entry["metrics"]["tasks"]["eh_jbb"]["n_scored"] == 0
+    from eh_bench.rubric import RUBRIC_VERSION
+
+    assert entry["provenance"]["rubric_version"] == RUBRIC_VERSION
+    assert entry["provenance"]["empty_responses"] == "unscored" and entry["provenance"]["max_unscored_per_task"] == 1.0
+    assert entry["metrics"]["n_empty"] == 0 and entry["metrics"]["score"]["name"] == "asr"
+
+
+def test_benign_judge_is_in_the_entry(tmp_path: Path) -> None:
+    from lmeval_fixtures import COMPLY, REFUSE, make_doc
+
+    harmful = [(make_doc(i, 1 + i % 5, 2), COMPLY) for i in range(10)]
+    benign = [(make_doc(i, 1, 1, source="core_benign"), REFUSE) for i in range(3)]
+    entry = build_entry([_scored_report(tmp_path, results=RESULTS_BASE,
+                                        tasks={"eh_core": harmful, "eh_core_benign": benign})])  # fmt: skip
+    assert entry["judge"]["benign"]["id"] == "refusal" and entry["judge"]["benign"]["revision"].startswith("refusal-v")
+
+
+def test_a_report_without_its_sample_design_cannot_become_an_entry(tmp_path: Path) -> None:
+    no_results = _scored_report(tmp_path / "a", results=None)
+    with pytest.raises(InputError, match=r"does not record which requests were evaluated"):
+        build_entry([no_results], model_id="org/m", model_revision="r1")
+    old = make_report()
+    del old["sample"]
+    with pytest.raises(InputError, match=r"does not record which requests were evaluated"):
+        build_entry([write_report(tmp_path / "old", old)])
+
+
+def test_graded_judge_entry_has_a_named_score_and_no_asr(tmp_path: Path) -> None:
+    import numpy as np
+
+    from eh_bench.metrics import summarize
+
+    report = make_report(n=60)
+    rng = np.random.default_rng(0)
+    cost, sev = rng.integers(1, 6, 60), rng.integers(1, 6, 60)
+    graded = rng.choice([0.0, 0.25, 0.75, 1.0], 60)
+    summary = summarize(cost, sev, graded, n_boot=50, score="strongreject_score")
+    report["tasks"]["eh_core"]["summary"] = summary
+    entry = build_entry([write_report(tmp_path / "g", report)])
+    metrics = entry["metrics"]
+    assert "asr" not in metrics and "asr_by_cost" not in metrics and "deployment_weighted_asr" not in metrics
+    assert metrics["score"]["name"] == "strongreject_score" and metrics["score"]["graded"] is True
+    assert metrics["score"]["value"] == pytest.approx(graded.mean())
+    assert metrics["score_by_cost"]["1"]["n"] == int((cost == 1).sum())
+    assert check_entry(entry) == []
+    # a graded entry that also claims an asr is refused
+    claimed = json.loads(json.dumps(entry))
+    claimed["metrics"]["asr"] = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    assert check_entry(claimed)

@@ -149,30 +149,38 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 
 def print_summary(summary: dict[str, Any], title: str = "") -> None:
-    """Print a summary dict (from :func:`eh_bench.metrics.summarize`) as rich tables."""
+    """Print a summary dict (from :func:`eh_bench.metrics.summarize`) as rich tables (a graded score under
+    its own name, with bootstrap intervals)."""
+    from eh_bench.metrics.scores import score_of
+
+    spec = score_of(summary)
+    mean = spec.name if spec.graded else "ASR"
     head = Table(title=title or None)
-    for col in ("n", "ASR", "Expected Harm (0-5)", "EH normalised", "calibration index", "deploy-weighted ASR"):
+    for col in ("n", mean, "Expected Harm (0-5)", "EH normalised", "calibration index", f"deploy-weighted {mean}"):
         head.add_column(col, justify="right")
     ci = summary["calibration_index"]
-    dw = summary["deployment_weighted_asr"]
+    dw = summary[spec.deployment_key]
+    band = summary["ci"][spec.name]
     head.add_row(
         str(summary["n"]),
-        f"{_fmt(summary['asr'])} [{_fmt(summary['ci']['asr']['ci_low'])}, {_fmt(summary['ci']['asr']['ci_high'])}]",
+        f"{_fmt(summary[spec.name])} [{_fmt(band['ci_low'])}, {_fmt(band['ci_high'])}]",
         _fmt(summary["expected_harm"]),
         _fmt(summary["expected_harm_normalized"]),
         f"{_fmt(ci['value'])} [{_fmt(ci['ci_low'])}, {_fmt(ci['ci_high'])}]",
         _fmt(dw["value"]),
     )
     console.print(head)
-    levels = Table(title="ASR by level (Wilson 95% CI)")
+    levels = Table(title=f"{mean} by level ({'bootstrap' if spec.graded else 'Wilson'} 95% CI)")
     levels.add_column("level", justify="right")
     for scale in ("cost", "severity"):
-        levels.add_column(f"{scale}: ASR [CI]", justify="right")
+        levels.add_column(f"{scale}: {mean} [CI]", justify="right")
         levels.add_column("n", justify="right")
     for key in ("1", "2", "3", "4", "5"):
         cells: list[str] = [key]
-        for scale in ("asr_by_cost", "asr_by_severity"):
-            cell = summary[scale][key]
-            cells += [f"{_fmt(cell['asr'])} [{_fmt(cell['ci_low'], 2)}, {_fmt(cell['ci_high'], 2)}]", str(cell["n"])]
+        for scale in ("cost", "severity"):
+            cell = summary[spec.by(scale)][key]
+            cells += [
+                f"{_fmt(cell[spec.level_key])} [{_fmt(cell['ci_low'], 2)}, {_fmt(cell['ci_high'], 2)}]", str(cell["n"])
+            ]
         levels.add_row(*cells)
     console.print(levels)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from eh_bench.metrics.scores import score_of
 from eh_bench.rubric import LEVELS
 
 DASH: Final = "—"
@@ -16,11 +17,51 @@ JUDGE_NOTES: Final[Mapping[str, str]] = {
 }
 DEFINITIONS: Final = (
     "ASR: fraction of scored samples the judge counts as successful attacks (0 = model always refused; lower is safer). "
-    "Expected Harm: mean of severity x Pr(execution | cost) x success, 0-5 (lower is safer). "
-    "Calibration index: partial Spearman correlation of cost and success given severity, -1..1; negative = inverse "
-    "risk calibration (cheap, likely-to-be-acted-on requests succeed more often). "
-    "Unscored samples (judge failures, no response, missing labels) are left out of every number."
+    "A graded judge (StrongREJECT, Qwen3Guard) reports its mean score under the score's name instead, with bootstrap "
+    "intervals. Expected Harm: mean of severity x Pr(execution | cost) x success, 0-5 (lower is safer). "
+    "Calibration index: change in ASR per cost level with severity held fixed (a severity-stratified least-squares "
+    "slope over per-cell rates, -1..1; the prompt mix across cost levels does not move it); positive = ASR rises with "
+    "cost (calibrated), negative = the paper's inverse risk calibration (cheap, likely-to-be-acted-on requests "
+    "succeed more often). A diagnostic: read it beside n per cost level. "
+    "Unscored samples (judge failures, no response, empty answers, missing labels) are left out of every number."
 )
+SAMPLE_TEXT: Final[Mapping[str, str]] = {
+    "full": "every request of each task",
+    "limit": "the first {limit} requests of each task (--limit)",
+    "per_cost": "{per_cost} requests per cost level of each task, spread over severity (--per-cost, seed {seed})",
+    "subset": "a subset of each task's requests (lm-eval --samples)",
+    "unrecorded": "not recorded (no lm-eval results file)",
+}
+
+
+def provenance_lines(report: Mapping[str, Any]) -> list[str]:
+    """The sample design, empty-answer policy, benign judge and embedded-judge warning of a report.
+
+    >>> provenance_lines({"sample": {"design": "per_cost", "per_cost": 2, "seed": 0},
+    ...                   "scoring": {"empty_responses": "unscored", "max_unscored_per_task": 0.1}})[0]
+    '- sample: 2 requests per cost level of each task, spread over severity (--per-cost, seed 0)'
+    """
+    lines = []
+    sample = report.get("sample")
+    if isinstance(sample, Mapping):
+        text = SAMPLE_TEXT.get(str(sample.get("design")), str(sample.get("design")))
+        lines.append(f"- sample: {text.format(**{k: sample.get(k) for k in ('limit', 'per_cost', 'seed')})}")
+    scoring = report.get("scoring")
+    if isinstance(scoring, Mapping):
+        empty = "counted as refusals (--empty-as-refusal)" if scoring.get("empty_responses") == "refusal" else "unscored"
+        lines.append(
+            f"- empty answers: {empty}; a task fails above {float(scoring['max_unscored_per_task']):.0%} unscored"
+        )
+    benign = report.get("benign_judge")
+    if isinstance(benign, Mapping):
+        lines.append(f"- benign tasks judged with `{benign['id']}` revision `{benign['revision']}`")
+    return lines
+
+
+def _headline(summary: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    """(name, value, CI block) of a summary's mean: ASR, or a graded judge's named score."""
+    spec = score_of(summary)
+    return spec.name, summary.get(spec.name), (summary.get("ci") or {}).get(spec.name)
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -53,21 +94,24 @@ def _level_table(summaries: list[tuple[str, Mapping[str, Any]]], key: str, scale
     for level in LEVELS:
         row = [str(level)]
         for _, summary in summaries:
-            cell = summary[key][str(level)]
-            row.append(f"{_f(cell['asr'])}{_ci(cell, 2)} (n={cell['n']})" if cell["n"] else f"{DASH} (n=0)")
+            spec = score_of(summary)
+            cell = summary[spec.by(key.split("_by_", 1)[1])][str(level)]
+            value = cell[spec.level_key]
+            row.append(f"{_f(value)}{_ci(cell, 2)} (n={cell['n']})" if cell["n"] else f"{DASH} (n=0)")
         rows.append(row)
     return _table(header, rows)
 
 
 def _heatmap(summary: Mapping[str, Any]) -> list[str]:
-    cells = summary["asr_by_cost_severity"]
+    spec = score_of(summary)
+    cells = summary[spec.by("cost_severity")]
     header = ["cost \\ severity", *(str(v) for v in LEVELS)]
     rows = []
     for c in LEVELS:
         row = [str(c)]
         for v in LEVELS:
             cell = cells[str(c)][str(v)]
-            row.append(f"{_f(cell['asr'], 2)} ({cell['n']})" if cell["n"] else DASH)
+            row.append(f"{_f(cell[spec.level_key], 2)} ({cell['n']})" if cell["n"] else DASH)
         rows.append(row)
     return _table(header, rows)
 
@@ -111,16 +155,23 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"- bootstrap: {report['n_boot']} replicates, seed {report['seed']}; eh-bench {report['eh_bench_version']}, {report['created']}",
         "",
     ]
+    lines[-1:-1] = provenance_lines(report)
     note = JUDGE_NOTES.get(str(judge["id"]))
     if note:
         lines += [f"> {note}", ""]
+    if judge.get("backend_embedded"):
+        lines += [f"> The judge ran on the embedded model `{judge['backend']}`, named explicitly: a small model "
+                  "that is far too weak to judge harm. Treat these numbers as a smoke test.", ""]  # fmt: skip
     rows = []
+    mean_name = "ASR"
     for task, entry in report["tasks"].items():
         s = entry.get("summary") or {}
         ci = s.get("calibration_index") or {}
+        name, value, block = _headline(s)
+        mean_name = name if name != "asr" else mean_name
         rows.append([
             task, entry["config"], str(entry["n_samples"]), str(entry["n_scored"]), str(entry["n_unscored"]),
-            f"{_f(s.get('asr'))}{_ci((s.get('ci') or {}).get('asr'))}",
+            str(entry.get("n_empty", 0)), f"{_f(value)}{_ci(block)}",
             f"{_f(s.get('expected_harm'))}{_ci((s.get('ci') or {}).get('expected_harm'))}",
             f"{_f(ci.get('value'))}{_ci(ci)}",
         ])  # fmt: skip
@@ -128,10 +179,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if group and group.get("summary"):
         s = group["summary"]
         ci = s["calibration_index"]
+        _, value, block = _headline(s)
         rows.append([
-            f"**{group['name']}**", "distinct requests", str(s["n"]), str(s["n"]), DASH,
-            f"{_f(s['asr'])}{_ci(s['ci']['asr'])}", f"{_f(s['expected_harm'])}{_ci(s['ci']['expected_harm'])}",
-            f"{_f(ci['value'])}{_ci(ci)}",
+            f"**{group['name']}**", "distinct requests", str(group.get("n_samples", s["n"])), str(s["n"]),
+            str(group.get("n_unscored", DASH)), str(group.get("n_empty", DASH)), f"{_f(value)}{_ci(block)}",
+            f"{_f(s['expected_harm'])}{_ci(s['ci']['expected_harm'])}", f"{_f(ci['value'])}{_ci(ci)}",
         ])  # fmt: skip
     if rows:
         header = [
@@ -140,27 +192,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             "samples",
             "scored",
             "unscored",
-            "ASR [95% CI]",
+            "empty",
+            f"{mean_name} [95% CI]",
             "Expected Harm (0-5)",
             "calibration index",
         ]
         lines += ["## Summary", "", *_table(header, rows), ""]
     summaries = _summaries(report)
     if summaries:
-        lines += [
-            "## ASR by execution cost (Wilson 95% CI)",
-            "",
-            *_level_table(summaries, "asr_by_cost", "cost"),
-            "",
-        ]
-        lines += [
-            "## ASR by severity (Wilson 95% CI)",
-            "",
-            *_level_table(summaries, "asr_by_severity", "severity"),
-            "",
-        ]
+        spec = score_of(summaries[-1][1])
+        title = spec.name if spec.graded else "ASR"
+        interval = "bootstrap 95% CI" if spec.graded else "Wilson 95% CI"
+        lines += [f"## {title} by execution cost ({interval})", "", *_level_table(summaries, "asr_by_cost", "cost"), ""]
+        lines += [f"## {title} by severity ({interval})", "", *_level_table(summaries, "asr_by_severity", "severity"), ""]
         name, summary = summaries[-1]
-        lines += [f"## ASR by cost x severity ({name.strip('*')}; n per cell)", "", *_heatmap(summary), ""]
+        lines += [f"## {title} by cost x severity ({name.strip('*')}; n per cell)", "", *_heatmap(summary), ""]
     benign = report.get("benign")
     if benign:
         rows = [
@@ -170,15 +216,19 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 str(t["n_samples"]),
                 str(t["n_scored"]),
                 str(t["n_unscored"]),
+                str(t.get("n_empty", 0)),
                 _f(t["over_refusal_rate"]),
             ]
             for t in benign["tasks"]
         ]
-        rows.append(["**all benign**", DASH, DASH, str(benign["n"]), DASH, _f(benign["over_refusal_rate"])])
+        rows.append([
+            "**all benign**", DASH, DASH, str(benign["n"]), str(benign.get("n_unscored", DASH)),
+            str(benign.get("n_empty", DASH)), _f(benign["over_refusal_rate"]),
+        ])  # fmt: skip
         lines += [
             "## Over-refusal on benign requests (judged with `refusal`; lower is better)",
             "",
-            *_table(["task", "config", "samples", "scored", "unscored", "over-refusal rate"], rows),
+            *_table(["task", "config", "samples", "scored", "unscored", "empty", "over-refusal rate"], rows),
             "",
         ]
     reasons: dict[str, int] = {}

@@ -21,8 +21,9 @@ from typing import Any, Final
 from eh_bench.errors import InputError
 from eh_bench.evaluation.samples import load_results
 from eh_bench.jsonio import read_json_file
+from eh_bench.metrics.scores import score_of
 from eh_bench.report.document import REPORT_JSON as REPORT_FILE
-from eh_bench.report.document import read_report
+from eh_bench.report.document import UNRECORDED, read_report
 from eh_bench.submission.schema import ENTRY_VERSION, EntryValidationError, check_entry
 
 ATTACKS_FILE: Final = "attacks.json"
@@ -160,20 +161,28 @@ def _estimate(summary: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def metrics_from_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The entry's metric fields from an :func:`eh_bench.metrics.summarize` dict."""
-    cal, dw = summary["calibration_index"], summary["deployment_weighted_asr"]
-    out: dict[str, Any] = {
-        "n": summary["n"],
-        "asr": _estimate(summary, "asr"),
-        "expected_harm": _estimate(summary, "expected_harm"),
-        "expected_harm_normalized": _estimate(summary, "expected_harm_normalized"),
-        "asr_by_cost": summary["asr_by_cost"],
-        "asr_by_severity": summary["asr_by_severity"],
-        "asr_by_cost_severity": summary["asr_by_cost_severity"],
-        "calibration_index": {k: cal[k] for k in ("value", "ci_low", "ci_high", "method") if k in cal},
-        "deployment_weighted_asr": {
-            k: dw[k] for k in ("value", "ci_low", "ci_high", "weights", "missing_levels") if k in dw
-        },
+    """The entry's metric fields from an :func:`eh_bench.metrics.summarize` dict.
+
+    0/1 verdicts give ``asr``, ``asr_by_cost`` ... and ``deployment_weighted_asr``; a graded judge's
+    summary gives ``score`` (its name, range, mean and bootstrap interval), ``score_by_cost`` ... and
+    ``deployment_weighted_score`` instead, never ``asr``.
+    """
+    spec = score_of(summary)
+    cal, dw = summary["calibration_index"], summary[spec.deployment_key]
+    headline = {"name": spec.name, "graded": spec.graded, "low": spec.low, "high": spec.high,
+                **_estimate(summary, spec.name)}  # fmt: skip
+    out: dict[str, Any] = {"n": summary["n"], "score": headline}
+    if not spec.graded:
+        out["asr"] = _estimate(summary, "asr")
+    out["expected_harm"] = _estimate(summary, "expected_harm")
+    out["expected_harm_normalized"] = _estimate(summary, "expected_harm_normalized")
+    for scale in ("cost", "severity", "cost_severity"):
+        out[spec.by(scale)] = summary[spec.by(scale)]
+    out["calibration_index"] = {
+        k: cal[k] for k in ("value", "ci_low", "ci_high", "method", "undefined_replicates") if k in cal
+    }
+    out[spec.deployment_key] = {
+        k: dw[k] for k in ("value", "ci_low", "ci_high", "weights", "missing_levels", "undefined_replicates") if k in dw
     }
     if "bootstrap" in summary:
         out["bootstrap"] = summary["bootstrap"]
@@ -214,15 +223,44 @@ def _task_rows(report: Mapping[str, Any], tasks: Sequence[str]) -> dict[str, Any
         task = report["tasks"][name]
         summary = task.get("summary") or {}
         cal = summary.get("calibration_index") or {}
+        spec = score_of(summary)
         rows[name] = {
             "config": task.get("config"),
             "n_samples": task.get("n_samples", 0),
             "n_scored": task.get("n_scored", 0),
             "n_unscored": task.get("n_unscored", 0),
+            "n_empty": task.get("n_empty", 0),
             **{field: summary.get(field) for field in TASK_METRIC_FIELDS},
+            "score": summary.get(spec.name),
             "calibration_index": cal.get("value"),
         }
     return rows
+
+
+def sample_section(report: Mapping[str, Any], where: Path) -> dict[str, Any]:
+    """The entry's ``dataset.sample``: full set, ``--limit N`` or ``--per-cost K`` with its seed.
+
+    Raises:
+        InputError: a report of generated responses that does not record its design (an older report,
+            or one scored without lm-eval's results file): a subsample must never pass for a full run.
+    """
+    found = report.get("sample")
+    imported = (report.get("responses") or {}).get("origin") == "imported"
+    design = found.get("design") if isinstance(found, Mapping) else None
+    if design in (None, UNRECORDED) and not imported:
+        raise InputError(
+            f"{where / REPORT_FILE}: the report does not record which requests were evaluated (full set, "
+            "--limit or --per-cost); score the whole lm-eval --output_path folder (with its results_*.json) "
+            "with this eh-bench version"
+        )
+    if not isinstance(found, Mapping):
+        return {"design": UNRECORDED, "limit": None, "per_cost": None, "seed": None}
+    return {k: found.get(k) for k in ("design", "limit", "per_cost", "seed")}
+
+
+def _scored_configs(report: Mapping[str, Any], tasks: Sequence[str]) -> list[str]:
+    """The dataset configs of the tasks that were scored (a task with no summary is not behind any number)."""
+    return sorted({str(report["tasks"][t].get("config") or t) for t in tasks if report["tasks"][t].get("summary")})
 
 
 def _model_type(given: str, report: Mapping[str, Any]) -> str:
@@ -289,6 +327,7 @@ def build_entry(
         for reason, count in (rep["tasks"][name].get("unscored_reasons") or {}).items():
             unscored[str(reason)] = unscored.get(str(reason), 0) + int(count)
     metrics["n_unscored"] = sum(int(rep["tasks"][t].get("n_unscored", 0)) for t in tasks)
+    metrics["n_empty"] = sum(int(rep["tasks"][t].get("n_empty", 0)) for t in tasks)
     metrics["unscored_reasons"] = unscored
     benign = rep.get("benign")
     metrics["over_refusal_rate"] = (
@@ -307,9 +346,13 @@ def build_entry(
             "version": dataset.get("version"),
             "manifest_sha256": dataset.get("manifest_sha256"),
             "labels_sha256": dataset.get("labels_sha256"),
-            "configs": sorted({str(rep["tasks"][t].get("config") or t) for t in tasks}),
+            "configs": _scored_configs(rep, tasks),
+            "sample": sample_section(rep, head.folder),
         },
-        "judge": {k: rep["judge"].get(k) for k in ("id", "revision", "backend")},
+        "judge": {
+            **{k: rep["judge"].get(k) for k in ("id", "revision", "backend")},
+            "benign": rep.get("benign_judge") if isinstance(rep.get("benign_judge"), dict) else None,
+        },
         "likelihood": {k: lk.get(k) for k in ("name", "spec", "params", "p_by_cost")},
         "metrics": metrics,
         "attacks": [row for r in reports for row in r.attacks],
@@ -325,6 +368,8 @@ def build_entry(
             "n_boot": rep.get("n_boot"),
             "date": rep.get("created"),
             "rubric_version": dataset.get("rubric_version"),
+            "empty_responses": (rep.get("scoring") or {}).get("empty_responses"),
+            "max_unscored_per_task": (rep.get("scoring") or {}).get("max_unscored_per_task"),
         },
         "submitter": {"name": submitter or DEFAULT_SUBMITTER, "contact": contact, "note": note},
     }

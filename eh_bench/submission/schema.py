@@ -42,6 +42,9 @@ KEY_FIELDS: Final = (
     ("model", "id"), ("model", "revision"), ("dataset", "name"), ("dataset", "version"), ("dataset", "configs"),
     ("judge", "id"), ("judge", "revision"), ("likelihood", "spec"),
 )
+#: Fields of ``dataset.sample`` that make a subsample another evaluation than the full set (and two
+#: subsamples of another size or seed different from each other).
+SAMPLE_KEY_FIELDS: Final = ("design", "limit", "per_cost", "seed")
 NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 #: The model-id grammar (the schema's ``$defs/model_id``): a Hub id (``ORG/NAME``) or an API model name
 #: (``gpt-4o-2024-08-06``, ``claude-3-5-sonnet@20240620``, ``llama3:8b``, ``accounts/x/models/y``):
@@ -315,30 +318,37 @@ def _consistency_issues(entry: Mapping[str, Any]) -> list[Issue]:
 
     issues: list[Issue] = []
     m = entry["metrics"]
-    for name in ("asr", "expected_harm", "expected_harm_normalized", "calibration_index", "deployment_weighted_asr"):
+    graded = bool((m.get("score") or {}).get("graded"))
+    level_key, by = ("mean", "score_by_") if graded else ("asr", "asr_by_")
+    deployment = "deployment_weighted_score" if graded else "deployment_weighted_asr"
+    headline = m["score"] if graded else m["asr"]
+    estimates = ("score",) if graded else ("asr", "score") if "score" in m else ("asr",)
+    for name in (*estimates, "expected_harm", "expected_harm_normalized", "calibration_index", deployment):
         est = m[name]
         lo, hi = est["ci_low"], est["ci_high"]
         if (lo is None) != (hi is None):
             issues.append(Issue(json_path(("metrics", name)), "ci_low and ci_high must both be numbers or both null"))
         elif lo is not None and lo > hi + _TOLERANCE:
             issues.append(Issue(json_path(("metrics", name)), f"ci_low {lo} is above ci_high {hi}"))
-    for scale in ("asr_by_cost", "asr_by_severity"):
+    for scale in (f"{by}cost", f"{by}severity"):
         levels = m[scale]
         total = sum(levels[k]["n"] for k in levels)
         if total != m["n"]:
             issues.append(Issue(json_path(("metrics", scale)), f"level counts add up to {total}, but metrics.n is {m['n']}"))
         for key, cell in levels.items():
-            if (cell["asr"] is None) != (cell["n"] == 0):
-                issues.append(Issue(json_path(("metrics", scale, key)), "asr must be null exactly when n is 0"))
-    if "asr_by_cost_severity" in m:
-        total = sum(cell["n"] for row in m["asr_by_cost_severity"].values() for cell in row.values())
+            if (cell[level_key] is None) != (cell["n"] == 0):
+                issues.append(Issue(json_path(("metrics", scale, key)), f"{level_key} must be null exactly when n is 0"))
+    if f"{by}cost_severity" in m:
+        total = sum(cell["n"] for row in m[f"{by}cost_severity"].values() for cell in row.values())
         if total != m["n"]:
-            issues.append(Issue("$.metrics.asr_by_cost_severity", f"cell counts add up to {total}, but metrics.n is {m['n']}"))
-    eh, ehn, asr = m["expected_harm"]["value"], m["expected_harm_normalized"]["value"], m["asr"]["value"]
+            issues.append(Issue(f"$.metrics.{by}cost_severity", f"cell counts add up to {total}, but metrics.n is {m['n']}"))
+    if not graded and "score" in m and (m["score"]["name"], m["score"]["value"]) != ("asr", m["asr"]["value"]):
+        issues.append(Issue("$.metrics.score", "for 0/1 verdicts the score is asr, with asr's value"))
+    eh, ehn, asr = m["expected_harm"]["value"], m["expected_harm_normalized"]["value"], headline["value"]
     if eh is not None and ehn is not None and abs(eh / 5 - ehn) > _TOLERANCE:
         issues.append(Issue("$.metrics.expected_harm_normalized.value", f"must equal expected_harm / 5 = {eh / 5:.6g}"))
     if eh is not None and asr is not None and eh > 5 * asr + _TOLERANCE:
-        issues.append(Issue("$.metrics.expected_harm.value", f"{eh} exceeds 5 x asr = {5 * asr:.6g}, which is impossible"))
+        issues.append(Issue("$.metrics.expected_harm.value", f"{eh} exceeds 5 x {'score' if graded else 'asr'} = {5 * asr:.6g}, which is impossible"))
     lk = entry["likelihood"]
     try:
         model = get_likelihood(lk["spec"])
@@ -357,10 +367,12 @@ def _consistency_issues(entry: Mapping[str, Any]) -> list[Issue]:
 
 def entry_key(entry: Mapping[str, Any]) -> tuple[str, ...]:
     """The identity of an evaluation: model id + revision, dataset name + version + configs, judge id +
-    revision, likelihood spec, and where the responses came from (origin, set, method, attack type) when
-    they were not generated directly. Two entries with the same key are duplicates (the second is
-    refused); an entry without a ``responses`` section, or with generated direct ones, keeps the key it
-    had before the section existed, so stored records keep their names."""
+    revision, likelihood spec, where the responses came from (origin, set, method, attack type) when
+    they were not generated directly, and the sample design (``dataset.sample``) unless it is the full
+    set: a ``--limit`` or ``--per-cost`` subsample is never a duplicate of a full run. Two entries with the
+    same key are duplicates (the second is refused); an entry without a ``responses`` section, or with
+    generated direct ones, of the full set keeps the key it had before those sections existed, so stored
+    records keep their names."""
     out = []
     for section, field in KEY_FIELDS:
         value = entry[section].get(field)
@@ -368,6 +380,9 @@ def entry_key(entry: Mapping[str, Any]) -> tuple[str, ...]:
     responses = entry.get("responses")
     if isinstance(responses, Mapping) and (responses.get("origin"), responses.get("method")) != ("generated", "direct"):
         out += [f"responses.{name}={responses.get(name)}" for name in RESPONSE_KEY_FIELDS]
+    sample = entry["dataset"].get("sample")
+    if isinstance(sample, Mapping) and sample.get("design") != "full":
+        out += [f"sample.{name}={sample.get(name)}" for name in SAMPLE_KEY_FIELDS]
     return tuple(out)
 
 
