@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from eh_bench.cli._app import app, console, err_console
+
+if TYPE_CHECKING:
+    from eh_bench.submission.stores import Store
 
 submit_app = typer.Typer(
     help=(
@@ -25,6 +28,16 @@ STORE_HELP = "A local folder, or hf://datasets/ORG/NAME (the ORG/NAME-requests +
 StoreOpt = Annotated[str, typer.Option("--store", envvar="EH_LEADERBOARD_STORE", help=STORE_HELP)]
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="HF_TOKEN", help="Hub token (hf:// stores).")]
 MODEL_TYPES = ("pretrained", "instruction-tuned", "fine-tuned", "merged", "api", "unknown")
+
+
+def _open(spec: str, token: str | None, *, must_exist: bool = False) -> Store:
+    """The store named by ``--store``; a local store that must already exist is checked."""
+    from eh_bench.submission.stores import LocalStore, open_store
+
+    target = open_store(spec, token=token)
+    if must_exist and isinstance(target, LocalStore):
+        target.check_exists()
+    return target
 
 
 @submit_app.command("build")
@@ -53,9 +66,11 @@ def build(
 
     Example: eh-bench submit build runs/smollm2/eh-bench --out entry.json --submitter alice
     """
+    from eh_bench.atomic import check_output_file, write_text
     from eh_bench.submission.entries import build_entry
     from eh_bench.submission.schema import entry_name
 
+    check_output_file(out)
     entry = build_entry(
         report_dirs,
         model_id=model_id,
@@ -65,8 +80,7 @@ def build(
         contact=contact,
         note=note,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(entry, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    write_text(out, json.dumps(entry, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
     m = entry["metrics"]
     console.print(
         f"wrote {escape(str(out))}: {escape(entry['model']['id'])} @ {escape(entry['model']['revision'])}, "
@@ -127,8 +141,8 @@ def push(
     from eh_bench.submission.schema import read_entry
     from eh_bench.submission.stores import open_store
 
-    entry = read_entry(file)
     target = open_store(store, token=token)
+    entry = read_entry(file)
     record = target.push(entry, submitted_by or entry["submitter"]["name"])
     console.print(f"stored {record.name} as {record.status} in {escape(target.uri)}", highlight=False)
 
@@ -145,9 +159,7 @@ def review(
 
     Example: eh-bench submit review SmolLM2-135M-Instruct--0d9af74f2769f058 --status VERIFIED --store out/lb
     """
-    from eh_bench.submission.stores import open_store
-
-    target = open_store(store, token=token)
+    target = _open(store, token, must_exist=True)
     record = target.set_status(name, status.upper(), reason)
     console.print(f"{record.name}: {record.status}", highlight=False)
 
@@ -162,10 +174,11 @@ def list_entries(
 
     Example: eh-bench submit list --store out/leaderboard/store --status PENDING
     """
-    from eh_bench.submission.stores import open_store
+    from eh_bench.submission.stores.base import check_status
 
-    target = open_store(store, token=token)
-    records = target.records(status.upper() if status else None)
+    wanted = check_status(status.upper()) if status else None
+    target = _open(store, token, must_exist=True)
+    records = target.records(wanted)
     table = Table(title=f"{escape(target.uri)}: {len(records)} entries")
     for col in (
         "name",

@@ -121,6 +121,13 @@ def new_record(entry: Mapping[str, Any], submitted_by: str) -> Record:
     return Record(entry_name(entry), "PENDING", user, now_iso(), dict(entry))
 
 
+def check_status(status: str) -> Status:
+    """``status`` when it is one of :data:`STATUSES`, else :class:`InputError` listing them."""
+    if status not in STATUSES:
+        raise InputError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    return status
+
+
 def with_status(record: Record, status: str, reason: str | None) -> Record:
     """A copy of ``record`` with a new status; only ``PENDING`` -> ``VERIFIED``/``REJECTED`` and
     ``VERIFIED`` <-> ``REJECTED`` (re-review) are allowed."""

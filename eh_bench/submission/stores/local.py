@@ -6,12 +6,11 @@ re-validate each of them."""
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from eh_bench.atomic import write_bytes
 from eh_bench.errors import InputError
 from eh_bench.submission.schema import check_name
 from eh_bench.submission.stores.base import (
@@ -21,11 +20,16 @@ from eh_bench.submission.stores.base import (
     DuplicateEntryError,
     Record,
     Store,
+    StoreError,
+    check_status,
     new_record,
     read_all,
     with_status,
 )
 from eh_bench.submission.stores.index import INDEX_FILE, ResultsIndex, line, stamp_of, trusted_record
+
+#: Everything a store writes at its top level: none of them may be a link to somewhere else.
+OWN_PATHS: Final = (REQUESTS, RESULTS, LOCK_FILE, INDEX_FILE)
 
 
 class LocalStore(Store):
@@ -36,17 +40,47 @@ class LocalStore(Store):
     Parsed records are cached by (path, mtime, size), so re-reading thousands of entries is cheap, and
     :meth:`set_status` logs every change of ``results/`` in ``DIR/results.index.jsonl`` with the record it
     validated, which :meth:`results` trusts while the file is unchanged.
+
+    Nothing inside the store may be a symbolic link (``requests/``, ``results/``, ``.lock``, the index,
+    a record file): a link would let the store read or write outside its folder, so it is refused
+    (:class:`StoreError`; a linked record file is skipped like an invalid one). The store folder
+    itself may be reached through a link.
+
+    Raises:
+        StoreError: ``root`` is a file.
     """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser()
         self.uri = str(self.root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root}: is a file, not a folder; --store takes a store folder (or hf://...)")
         self._cache: dict[Path, tuple[tuple[int, int], Record]] = {}
         self._index = ResultsIndex(self.root / INDEX_FILE)
 
+    def check_exists(self) -> None:
+        """Refuse a store folder that does not exist (listing or reviewing a typo must not show 0 entries)."""
+        if not self.root.is_dir():
+            raise StoreError(
+                f"{self.root}: no such store folder; check --store (a folder written by `eh-bench submit push`)"
+            )
+
+    def _own(self, name: str) -> Path:
+        """``root / name``, refused when it is a symbolic link."""
+        path = self.root / name
+        if path.is_symlink():
+            raise StoreError(
+                f"{path}: is a symbolic link; a store keeps everything inside its own folder - replace the "
+                "link with a real folder or file"
+            )
+        return path
+
     def _area(self, area: str) -> Path:
-        folder = self.root / area
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._own(area)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot be created ({exc.strerror or exc}); is the store writable?") from None
         return folder
 
     def _path(self, area: str, name: str) -> Path:
@@ -60,8 +94,16 @@ class LocalStore(Store):
     def _locked(self) -> Iterator[None]:
         import fcntl
 
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / LOCK_FILE, "a+b") as handle:
+        for name in OWN_PATHS:
+            self._own(name)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / LOCK_FILE, "a+b")  # noqa: SIM115 (closed below, after the unlock)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.root}: cannot take the store's lock ({exc.strerror or exc}); is the store writable?"
+            ) from None
+        with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -70,19 +112,12 @@ class LocalStore(Store):
 
     @staticmethod
     def _write_atomic(path: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        """Replace ``path`` atomically, readable by the app's user (see :mod:`eh_bench.atomic`)."""
+        write_bytes(path, data)
 
     def _read(self, path: Path) -> Record:
+        if path.is_symlink():
+            raise StoreError(f"{path}: is a symbolic link; a record must be a file inside the store")
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
         cached = self._cache.get(path)
@@ -93,7 +128,7 @@ class LocalStore(Store):
         return record
 
     def _read_area(self, area: str) -> list[Record]:
-        folder = self.root / area
+        folder = self._own(area)
         if not folder.is_dir():
             return []
         paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
@@ -159,12 +194,15 @@ class LocalStore(Store):
             return self._rebuild_index()
 
     def records(self, status: str | None = None) -> list[Record]:
+        if status is not None:
+            check_status(status)
         return [r for r in self._read_area(REQUESTS) if status is None or r.status == status]
 
     def results(self) -> list[Record]:
-        folder = self.root / RESULTS
+        folder = self._own(RESULTS)
         if not folder.is_dir():
             return []
+        self._own(INDEX_FILE)
         indexed = self._index.load()
 
         def read(path: Path) -> Record:
