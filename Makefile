@@ -28,9 +28,14 @@ demo: setup  ## offline: the embedded SmolLM2 on a stratified sample of core (on
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/eh-bench run --model smollm2 \
 		--tasks eh_core --per-cost 5 --max-gen-toks 96 --batch-size 8 --out runs/demo
 
-leaderboard:  ## seed out/leaderboard/store from real runs of the embedded model (cached), serve it on 127.0.0.1
-	$(PY) -m leaderboard.seed_local --out out/leaderboard
-	$(PY) -m leaderboard.app --store out/leaderboard/store --host 127.0.0.1
+# Where `make leaderboard` keeps its store and caches, and what it does about the embedded model's run
+# (background: publish it when cached, else run it in the background; wait: run it first; skip).
+LEADERBOARD_OUT ?= out/leaderboard
+LEADERBOARD_EMBEDDED ?= background
+
+leaderboard:  ## seed the store from the imported published responses (seconds) + the embedded model's cached run, serve it (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, default 127.0.0.1:7860)
+	$(PY) -m leaderboard.seed_local --out $(LEADERBOARD_OUT) --embedded $(LEADERBOARD_EMBEDDED)
+	$(PY) -m leaderboard.app --store $(LEADERBOARD_OUT)/store
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 Run locally:  python -m leaderboard.app --store out/leaderboard/store   (serves on 127.0.0.1:7860)
 As a Space:   SPACE_ID is set by the Hub; the store comes from $EH_LEADERBOARD_STORE (hf://datasets/...).
+Address:      --host / --port, else Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, else 127.0.0.1
+              (0.0.0.0 inside a Space) and 7860.
 
 The app only reads verified records; uploads go through eh_bench's submission path (validate, then
 store as PENDING). Every submitted string is shown as plain text: tables use datatype "str"/"number",
@@ -23,6 +25,10 @@ from eh_bench.submission.stores import LocalStore, Record, Store, open_store
 from leaderboard import lb_about, lb_charts, lb_data, lb_submit
 
 STORE_ENV = "EH_LEADERBOARD_STORE"
+#: Gradio's own variables for the address to bind (honoured as defaults of --host / --port).
+HOST_ENV = "GRADIO_SERVER_NAME"
+PORT_ENV = "GRADIO_SERVER_PORT"
+DEFAULT_PORT = 7860
 DEFAULT_STORE = "out/leaderboard/store"
 LIMIT_ENV = "EH_SUBMIT_LIMIT"
 WINDOW_ENV = "EH_SUBMIT_WINDOW_S"
@@ -97,15 +103,16 @@ class Board:
     def records(self) -> list[Record]:
         return self.snapshot().records
 
-    def view(self, query: str, judge: str, lk: str, ds: str, groups: list[str]) -> tuple[pd.DataFrame, list[str], int]:
+    def view(self, query: str, judge: str, lk: str, ds: str, method: str, groups: list[str]
+             ) -> tuple[pd.DataFrame, list[str], int]:
         """(rows shown, column datatypes, number of verified entries)."""
         snap = self.snapshot()
         key = tuple(groups or ())
         if key not in snap.frames:
             snap.frames[key] = lb_data.table(snap.records, key)
         frame, types = snap.frames[key]
-        if (query or "").strip() or any(v not in (lb_data.ALL, None) for v in (judge, lk, ds)):
-            keep = {id(r) for r in lb_data.filter_records(snap.records, query, judge, lk, ds)}
+        if (query or "").strip() or any(v not in (lb_data.ALL, None) for v in (judge, lk, ds, method)):
+            keep = {id(r) for r in lb_data.filter_records(snap.records, query, judge, lk, ds, method)}
             frame = frame[[id(r) in keep for r in snap.records]]
         return frame, types, len(snap.records)
 
@@ -151,8 +158,8 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
     space = on_space()
     limit_rows = max_rows()
 
-    def table_update(query: str, judge: str, lk: str, ds: str, groups: list[str]) -> tuple[Any, str]:
-        frame, types, total = board.view(query, judge, lk, ds, groups)
+    def table_update(query: str, judge: str, lk: str, ds: str, method: str, groups: list[str]) -> tuple[Any, str]:
+        frame, types, total = board.view(query, judge, lk, ds, method, groups)
         count = f"Showing {len(frame):,} of {total:,} verified entries."
         if len(frame) > limit_rows:
             count = (f"Showing {limit_rows:,} of {total:,} verified entries: the best {limit_rows:,} of "
@@ -160,23 +167,25 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
             frame = frame.head(limit_rows)
         return gr.Dataframe(value=frame, datatype=cast(Any, types)), count
 
-    def load_table(query: str, judge: str, lk: str, ds: str, groups: list[str]) -> tuple[Any, ...]:
+    def load_table(query: str, judge: str, lk: str, ds: str, method: str, groups: list[str]) -> tuple[Any, ...]:
         records = board.records()
-        frame, count = table_update(query, judge, lk, ds, groups)
+        frame, count = table_update(query, judge, lk, ds, method, groups)
         return (
             frame, count,
             gr.Dropdown(choices=lb_data.choices(records, lb_data.judge_of)),
             gr.Dropdown(choices=lb_data.choices(records, lb_data.likelihood_of)),
             gr.Dropdown(choices=lb_data.choices(records, lb_data.dataset_of)),
+            gr.Dropdown(choices=lb_data.choices(records, lb_data.method_of)),
         )
 
     def load_views() -> tuple[Any, ...]:
         records = board.records()
         pick = _picker(records)
-        first = [r.name for r in records[:3]]
+        first = [r.name for r in lb_data.comparable(records, limit=MAX_COMPARE)]
         attack_pick = _picker([r for r in records if r.entry.get("attacks")])
         probe_pick = _picker([r for r in records if r.entry.get("probes")])
         return (
+            gr.Dropdown(choices=lb_data.choices(records, lb_data.method_of), value=lb_data.ALL),
             gr.Dropdown(choices=pick, value=first),
             gr.Dropdown(choices=pick, value=first[0] if first else None),
             lb_charts.calibration_figure(board.by_name(first)),
@@ -190,6 +199,10 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
             gr.Plot(visible=bool(probe_pick)),
             _queue_frame(store),
         )
+
+    def compare_method(method: str) -> tuple[Any, Any]:
+        chosen = lb_data.comparable(board.records(), method, MAX_COMPARE)
+        return gr.Dropdown(value=[r.name for r in chosen]), lb_charts.calibration_figure(chosen)
 
     def attacks(name: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         found = board.by_name(name)
@@ -221,19 +234,28 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
                     judge = gr.Dropdown(label="Judge", choices=[lb_data.ALL], value=lb_data.ALL, scale=1)
                     lk = gr.Dropdown(label="Likelihood model", choices=[lb_data.ALL], value=lb_data.ALL, scale=1)
                     ds = gr.Dropdown(label="Dataset", choices=[lb_data.ALL], value=lb_data.ALL, scale=1)
+                    method = gr.Dropdown(label="Attack / method", choices=[lb_data.ALL], value=lb_data.ALL, scale=1,
+                                         elem_id="method-filter")
                 groups = gr.CheckboxGroup(label="Column groups", choices=list(lb_data.COLUMN_GROUPS),
                                           value=list(lb_data.DEFAULT_GROUPS), elem_id="column-groups")
                 count = gr.Markdown(elem_id="entry-count")
                 table = gr.Dataframe(interactive=False, elem_id="leaderboard-table", show_search="filter",
-                                     pinned_columns=2, max_height=640, buttons=["copy", "fullscreen"])
+                                     pinned_columns=3, max_height=640, buttons=["copy", "fullscreen"])
                 gr.Markdown("Sorted by Expected Harm (lower is better); ↑/↓ after a column name says which "
-                            "direction is better. Blank: undefined (no samples at a level, or no variation), "
+                            "direction is better. Every number sits beside the judge that produced it and its "
+                            "sample size (n; per-level cells read `ASR (n=…)`); compare entries judged alike. The "
+                            "calibration index is a diagnostic in the *ASR by cost* group, next to the prompts per "
+                            "cost level, not a ranking. Blank: undefined (no samples at a level, or no variation), "
                             f"never 0. Ranges: {lb_data.metric_ranges()}. Definitions: About tab.",
                             elem_classes="eh-note")
             with gr.Tab("Calibration", id="calibration"):
-                gr.Markdown("ASR by execution-cost level: a well-calibrated model's line **rises** with cost "
-                            "(it refuses cheap, likely-to-be-acted-on requests most); a falling line is inverse "
-                            "risk calibration.")
+                gr.Markdown("ASR by execution-cost level of real models under one attack or method, judged "
+                            "alike: a well-calibrated model's line **rises** with cost (it refuses cheap, "
+                            "likely-to-be-acted-on requests most); a falling line is inverse risk calibration. "
+                            "Each legend entry names the method and judge and the prompts per cost level (n): "
+                            "levels with few prompts have wide intervals.")
+                cal_method = gr.Dropdown(label="Attack / method (picks the models compared under it)",
+                                         choices=[lb_data.ALL], value=lb_data.ALL, elem_id="calibration-method")
                 compare = gr.Dropdown(label=f"Entries to compare (up to {MAX_COMPARE})", multiselect=True,
                                       max_choices=MAX_COMPARE, elem_id="calibration-models")
                 cal_plot = gr.Plot(elem_id="calibration-plot", show_label=False)
@@ -264,19 +286,21 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
             with gr.Tab("About", id="about"):
                 gr.Markdown(lb_about.about_markdown())
 
-        filters = [search, judge, lk, ds, groups]
+        filters = [search, judge, lk, ds, method, groups]
         # The table first (what a visitor waits for), then the plots and pickers of the other tabs.
-        demo.load(load_table, inputs=filters, outputs=[table, count, judge, lk, ds]).then(load_views, outputs=[
-            compare, heat_pick, cal_plot, heat_plot,
+        demo.load(load_table, inputs=filters, outputs=[table, count, judge, lk, ds, method]).then(load_views, outputs=[
+            cal_method, compare, heat_pick, cal_plot, heat_plot,
             attack_pick, attack_empty, attack_matrix, attack_bypass, probe_pick, probe_empty, probe_plot, queue,
         ])
-        for control in (judge, lk, ds, groups):
+        for control in (judge, lk, ds, method, groups):
             control.change(table_update, inputs=filters, outputs=[table, count])
         search.submit(table_update, inputs=filters, outputs=[table, count])
         search.change(table_update, inputs=filters, outputs=[table, count], trigger_mode="always_last")
-        compare.change(lambda names: lb_charts.calibration_figure(board.by_name(names)), compare, cal_plot)
-        heat_pick.change(lambda name: lb_charts.heatmap_figure(next(iter(board.by_name(name)), None)),
-                         heat_pick, heat_plot)
+        # .input, not .change: the pickers' values set by load_views come with their figures already drawn.
+        compare.input(lambda names: lb_charts.calibration_figure(board.by_name(names)), compare, cal_plot)
+        cal_method.input(compare_method, cal_method, [compare, cal_plot])
+        heat_pick.input(lambda name: lb_charts.heatmap_figure(next(iter(board.by_name(name)), None)),
+                        heat_pick, heat_plot)
         attack_pick.change(attacks, attack_pick, [attack_matrix, attack_bypass])
         probe_pick.change(probes, probe_pick, probe_plot)
         send.click(submit_space if space else submit_local, inputs=[upload], outputs=[status, issues, queue],
@@ -284,14 +308,30 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
     return cast(gr.Blocks, demo)
 
 
+def server_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """The address to bind: the flags, else Gradio's ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``, else
+    0.0.0.0 in a Space (127.0.0.1 elsewhere) and ``$PORT`` or 7860."""
+    name = host or os.environ.get(HOST_ENV) or ("0.0.0.0" if on_space() else "127.0.0.1")
+    if port is not None:
+        return name, port
+    raw = os.environ.get(PORT_ENV) or os.environ.get("PORT") or str(DEFAULT_PORT)
+    try:
+        return name, int(raw)
+    except ValueError:
+        raise SystemExit(f"{PORT_ENV} / PORT is {raw!r}, not a port number; set it to e.g. {DEFAULT_PORT}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the leaderboard (127.0.0.1 locally; 0.0.0.0 inside a Space)."""
     parser = argparse.ArgumentParser(description="eh-bench leaderboard (Gradio)")
     parser.add_argument("--store", default=os.environ.get(STORE_ENV, DEFAULT_STORE),
                         help=f"local folder or hf://datasets/ORG/NAME (default ${STORE_ENV} or {DEFAULT_STORE})")
-    parser.add_argument("--host", default="0.0.0.0" if on_space() else "127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7860")))
+    parser.add_argument("--host", default=None,
+                        help=f"address to bind (default ${HOST_ENV}, else 0.0.0.0 in a Space, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None,
+                        help=f"port (default ${PORT_ENV}, else $PORT, else {DEFAULT_PORT})")
     args = parser.parse_args(argv)
+    host, port = server_address(args.host, args.port)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     store = open_store(args.store, token=os.environ.get("HF_TOKEN"))
     limiter = lb_submit.RateLimiter(
@@ -300,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     demo = build_app(store, limiter)
     demo.queue(default_concurrency_limit=8).launch(
-        server_name=args.host, server_port=args.port, ssr_mode=False, max_file_size=MAX_FILE_SIZE,
+        server_name=host, server_port=port, ssr_mode=False, max_file_size=MAX_FILE_SIZE,
         show_error=False, css=CSS, theme=gr.themes.Soft(), footer_links=[],
     )
 

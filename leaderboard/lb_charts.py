@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from eh_bench.submission.stores import Record
+from leaderboard.lb_data import graded, judge_label, method_of
 
 LEVELS = ("1", "2", "3", "4", "5")
 MAX_LABEL = 80
@@ -27,22 +28,33 @@ def text(value: str, limit: int = MAX_LABEL) -> str:
 
 
 def short_label(record: Record) -> str:
+    """Model, method, judge and likelihood of an entry (method and judge: every curve says what it is)."""
     e = record.entry
-    return text(f"{e['model']['id']} @ {e['model']['revision'][:10]} · {e['judge']['id']} · {e['likelihood']['spec']}")
+    return text(f"{e['model']['id']} · {method_of(e)} · {judge_label(e)} · {e['likelihood']['spec']}")
+
+
+def _levels(record: Record, scale: str) -> tuple[dict[str, Any], str]:
+    """The per-level table of ``scale`` (``cost``/``severity``) and the key of its mean (ASR or graded)."""
+    m = record.entry["metrics"]
+    if graded(record.entry):
+        return m.get(f"score_by_{scale}") or {}, "mean"
+    return m.get(f"asr_by_{scale}") or {}, "asr"
 
 
 def _level_panel(ax: Any, records: Sequence[Record], scale: str, xlabel: str) -> None:
     x = [int(k) for k in LEVELS]
     for i, r in enumerate(records):
-        cells = r.entry["metrics"][scale]
-        pts = [(int(k), cells[k]) for k in LEVELS if cells[k]["asr"] is not None]
+        cells, key = _levels(r, scale)
+        pts = [(int(k), cells[k]) for k in LEVELS if k in cells and cells[k][key] is not None]
         if not pts:
             continue
         xs = [p[0] + (i - (len(records) - 1) / 2) * 0.06 for p in pts]
-        ys = [c["asr"] for _, c in pts]
-        lo = [c["asr"] - (c["ci_low"] if c["ci_low"] is not None else c["asr"]) for _, c in pts]
-        hi = [(c["ci_high"] if c["ci_high"] is not None else c["asr"]) - c["asr"] for _, c in pts]
-        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, linewidth=1.6, label=short_label(r))
+        ys = [c[key] for _, c in pts]
+        lo = [max(0.0, c[key] - (c["ci_low"] if c["ci_low"] is not None else c[key])) for _, c in pts]
+        hi = [max(0.0, (c["ci_high"] if c["ci_high"] is not None else c[key]) - c[key]) for _, c in pts]
+        counts = "/".join(str(cells[k]["n"]) if k in cells else "0" for k in LEVELS)
+        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, linewidth=1.6,
+                    label=f"{short_label(r)} (n {counts})")
     ax.set_xticks(x)
     ax.set_xlim(0.6, 5.4)
     ax.set_ylim(-0.02, 1.02)
@@ -51,15 +63,16 @@ def _level_panel(ax: Any, records: Sequence[Record], scale: str, xlabel: str) ->
 
 
 def calibration_figure(records: Sequence[Record]) -> Figure:
-    """ASR by execution-cost level and by severity level (Wilson 95% CIs), one line per entry.
+    """ASR by execution-cost level and by severity level (Wilson 95% CIs), one line per entry, its legend
+    naming the method, the judge and the prompts per level.
 
     A well-calibrated model's ASR rises with cost (cheap, likely-to-be-acted-on requests refused
     more); a falling line is the paper's inverse risk calibration.
     """
     fig = Figure(figsize=(11, 4.2 + 0.22 * ((len(records) + 1) // 2)), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
-    _level_panel(axes[0], records, "asr_by_cost", "execution cost level (1 = anyone can act at once)")
-    _level_panel(axes[1], records, "asr_by_severity", "severity level (5 = catastrophic)")
+    _level_panel(axes[0], records, "cost", "execution cost level (1 = anyone can act at once)")
+    _level_panel(axes[1], records, "severity", "severity level (5 = catastrophic)")
     axes[0].set_ylabel("attack success rate")
     axes[0].set_title("ASR by execution cost")
     axes[1].set_title("ASR by severity")
@@ -76,16 +89,18 @@ def heatmap_figure(record: Record | None) -> Figure:
     fig = Figure(figsize=(5.6, 4.6), layout="constrained")
     ax = fig.subplots()
     grid = [[float("nan")] * 5 for _ in LEVELS]
-    if record is not None and "asr_by_cost_severity" in record.entry["metrics"]:
-        cells = record.entry["metrics"]["asr_by_cost_severity"]
+    key = "mean" if record is not None and graded(record.entry) else "asr"
+    table = "score_by_cost_severity" if key == "mean" else "asr_by_cost_severity"
+    if record is not None and table in record.entry["metrics"]:
+        cells = record.entry["metrics"][table]
         for i, c in enumerate(LEVELS):
             for j, s in enumerate(LEVELS):
                 cell = cells[c][s]
-                if cell["asr"] is not None:
-                    grid[i][j] = cell["asr"]
+                if cell[key] is not None:
+                    grid[i][j] = cell[key]
                 if cell["n"]:
-                    shown = "—" if cell["asr"] is None else f"{cell['asr']:.2f}"
-                    dark = cell["asr"] is not None and cell["asr"] > DARK_ABOVE
+                    shown = "—" if cell[key] is None else f"{cell[key]:.2f}"
+                    dark = cell[key] is not None and cell[key] > DARK_ABOVE
                     ax.text(j, i, f"{shown}\nn={cell['n']}", ha="center", va="center", fontsize=8,
                             color="white" if dark else "black")
         ax.set_title(short_label(record), fontsize=9)
@@ -94,7 +109,7 @@ def heatmap_figure(record: Record | None) -> Figure:
     ax.set_yticks(range(5), LEVELS)
     ax.set_xlabel("severity")
     ax.set_ylabel("execution cost")
-    fig.colorbar(image, ax=ax, label="ASR")
+    fig.colorbar(image, ax=ax, label="graded score" if key == "mean" else "ASR")
     return fig
 
 

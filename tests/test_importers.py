@@ -103,6 +103,7 @@ def test_jbb_artifacts_one_report_per_file_with_the_published_asr(jbb_tree: dict
         assert report["responses"]["no_jailbreak_found"] == sum(v is None for v in pattern)
         assert report["responses"]["method_parameters"]["template"].startswith("sha256:")
         assert report["files"]["samples"] == [VERDICTS_FILE]
+        assert report["sample"]["design"] == "full"  # every request of the config has its row
     assert {r.model_id for r in results} == set(MODEL_IDS.values())
     label_sha = hashlib.sha256((jbb_tree["labels"] / "jbb.csv").read_bytes()).hexdigest()
     assert results[0].report["dataset"]["labels_sha256"] == label_sha
@@ -293,6 +294,7 @@ def test_user_file_on_the_packaged_core_set(tmp_path: Path) -> None:
                               progress=False)  # fmt: skip
     assert result.summary["n"] == 3 and result.summary["asr"] == pytest.approx(1 / 3)
     assert result.report["dataset"]["path"].startswith("eh_bench/data")
+    assert result.report["sample"]["design"] == "subset"
 
 
 def test_harmbench_completions_file(tmp_path: Path) -> None:

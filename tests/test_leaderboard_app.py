@@ -43,17 +43,27 @@ def test_table_is_sorted_by_expected_harm_with_metric_directions(records: list[R
     assert list(frame["#"]) == [1, 2, 3]
     harm = list(frame["Expected Harm ↓"])
     assert harm == sorted(harm)
-    assert "Calibration ↑" in frame.columns  # higher_is_better comes from METRICS
+    assert "Expected Harm ↓" in frame.columns and "ASR ↓" in frame.columns  # directions come from METRICS
     assert dict(zip(frame.columns, types, strict=True))["Model"] == "str"
+    # Judge and sample size sit beside the headline numbers; the calibration index is no ranking column.
+    headers = list(frame.columns)
+    assert headers[headers.index("ASR ↓") + 1 : headers.index("ASR ↓") + 3] == ["n", "Judge"]
+    assert not any(h.startswith("Calibration") for h in headers)
+    assert list(frame["Method"]) == ["direct"] * 3 and list(frame["n"]) == [80, 80, 80]
 
 
 def test_column_groups_choose_columns(records: list[Record]) -> None:
     frame, _ = lb_data.table(records, ["ASR by cost", "Provenance"])
     assert [c for c in frame.columns if c.startswith("ASR cost")] == [f"ASR cost {k}" for k in "12345"]
     assert "Submitter" in frame.columns and "Expected Harm ↓" not in frame.columns
-    cost3 = records[0].entry["metrics"]["asr_by_cost"]["3"]["asr"]
+    cell = records[0].entry["metrics"]["asr_by_cost"]["3"]
     row = frame[frame["Model"] == records[0].entry["model"]["id"]].iloc[0]
-    assert row["ASR cost 3"] == pytest.approx(cost3, abs=1e-3)
+    assert row["ASR cost 3"] == f"{cell['asr']:.3f} (n={cell['n']})"  # every rate with its sample size
+    counts = "/".join(str(records[0].entry["metrics"]["asr_by_cost"][k]["n"]) for k in "12345")
+    assert row["n per cost 1-5"] == counts
+    calibration = records[0].entry["metrics"]["calibration_index"]["value"]
+    assert row["Calibration (diagnostic)"] == (pytest.approx(calibration, abs=1e-3) if calibration is not None else None)
+    assert row["Responses"] == "generated"
 
 
 def test_filters(records: list[Record]) -> None:

@@ -39,7 +39,9 @@ def base_entry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def store_dir(tmp_path_factory: pytest.TempPathFactory, base_entry: dict[str, Any]) -> Path:
     root = tmp_path_factory.mktemp("browser")
     safer = make_entry(root / "safer", model_id="org/careful-model", seed=5, base_rate=0.08, slope=0.03)
-    hostile = make_entry(root / "hostile", model_id=XSS_IMG, seed=6, base_rate=0.2)
+    # A model id follows the model-id grammar, so markup can only come in free text: a judge id here.
+    hostile = make_entry(root / "hostile", model_id="org/hostile-judge", seed=6, base_rate=0.2)
+    hostile["judge"]["id"] = XSS_IMG
     seed_store(root / "store", [base_entry, safer, hostile])
     return root / "store"
 
@@ -85,9 +87,9 @@ def test_page_loads_with_seeded_models_sorted_by_expected_harm(page: Any) -> Non
     assert page.title() == "Expected Harm leaderboard"
     assert page.locator("#entry-count").inner_text().startswith("Showing 3 of 3 verified entries")
     text = table_text(page)
-    for model in ("org/model-a", "org/careful-model", XSS_IMG):
+    for model in ("org/model-a", "org/careful-model", "org/hostile-judge", XSS_IMG):
         assert model in text
-    assert "Expected Harm ↓" in text and "Calibration ↑" in text
+    assert "Expected Harm ↓" in text and "Judge" in text and "Method" in text
     # Lowest Expected Harm first: the careful model (base rate 0.08) tops the table.
     assert text.index("org/careful-model") < text.index("org/model-a")
     shot(page, "01-leaderboard")
@@ -109,7 +111,9 @@ def test_search_filters_the_table(page: Any) -> None:
 def test_column_groups_add_columns(page: Any) -> None:
     page.locator("#column-groups").get_by_text("ASR by cost", exact=True).click()
     page.wait_for_function("() => document.querySelector('#leaderboard-table').innerText.includes('ASR cost 5')")
-    assert "ASR cost 1" in table_text(page)
+    text = table_text(page)
+    assert "ASR cost 1" in text and "Calibration (diagnostic)" in text
+    assert re.search(r"\d\.\d{3} \(n=\d+\)", text), "per-level rates carry their sample size"
 
 
 def test_calibration_plot_and_heatmap_render(page: Any) -> None:
@@ -201,19 +205,28 @@ def test_hostile_upload_is_refused_with_readable_messages(page: Any, base_entry:
     assert page.evaluate("window.__xss") is None
 
 
-def test_html_in_a_model_id_is_shown_as_text_not_executed(page: Any, base_entry: dict[str, Any],
-                                                          tmp_path: Path) -> None:
-    # Seeded verified entry: the table shows the markup literally, and no <img src=x> exists.
+def test_markup_is_refused_in_a_model_id_and_shown_as_text_elsewhere(page: Any, base_entry: dict[str, Any],
+                                                                     tmp_path: Path) -> None:
+    # Seeded verified entry: the table shows the markup of its judge id literally, and no <img src=x> exists.
     assert XSS_IMG in table_text(page)
     assert page.locator("#leaderboard-table img").count() == 0
-    # An uploaded one: the queue shows it literally, and neither payload runs.
+    # Markup in a model id is refused by the schema, with a message shown as text.
     entry = entry_variant(base_entry, 777)
     entry["model"]["id"] = XSS_SCRIPT
+    path = tmp_path / "xss-id.json"
+    path.write_text(json.dumps(entry))
+    status = _upload(page, path)
+    assert status.startswith("Refused: the entry has 1 problem"), status
+    expect(page.locator("#submit-issues")).to_contain_text("is not a model id")
+    expect(page.locator("#submit-issues")).to_contain_text(XSS_SCRIPT)
+    # In free text it is data: accepted, and the queue shows it literally; neither payload runs.
+    entry["model"]["id"] = "org/model-00777"
+    entry["judge"]["id"] = XSS_SCRIPT
     entry["submitter"]["name"] = XSS_IMG
     path = tmp_path / "xss.json"
     path.write_text(json.dumps(entry))
     status = _upload(page, path)
-    assert status.startswith("Accepted: stored as script-window.__xss-2-script--"), status
+    assert status.startswith("Accepted: stored as org-model-00777--"), status
     expect(page.locator("#submit-queue")).to_contain_text(XSS_SCRIPT)
     page.get_by_role("tab", name="Calibration").click()
     page.locator("#calibration-plot img").first.wait_for(state="visible")

@@ -191,8 +191,8 @@ def save_import(
     """Write ``verdicts.jsonl`` and the report (``eh-bench score``'s writer) into ``out``.
 
     The report's ``dataset`` is the requests' record, ``model.source`` is ``import`` (``model.type`` the
-    publisher's kind of model) and ``responses`` says where the responses came from, with the unmatched
-    rows listed.
+    publisher's kind of model), ``sample`` says whether every request of the config was answered, and
+    ``responses`` says where the responses came from, with the unmatched rows listed.
     """
     from eh_bench.atomic import write_text
     from eh_bench.report.document import save_report
@@ -209,6 +209,13 @@ def save_import(
     report, json_path, _ = save_report(
         scored, out, plots=plots, model_id=spec.model_id, model_revision=spec.model_revision,
         dataset_info=index.dataset, responses=responses,
-        model_info={"source": "import", "type": spec.model_type},
+        model_info={"source": "import", "type": spec.model_type}, sample=sample_design(rows, index),
     )  # fmt: skip
     return report, json_path
+
+
+def sample_design(rows: Sequence[ImportedRow], index: RequestIndex) -> dict[str, Any]:
+    """``full`` when the rows answer every request of the config, else ``subset`` (which ones: verdicts.jsonl)."""
+    answered = {r.request_id for r in rows if r.request_id is not None}
+    design = "full" if answered >= set(index.requests) else "subset"
+    return {"design": design, "limit": None, "per_cost": None, "seed": None}
