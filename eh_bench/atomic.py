@@ -179,12 +179,7 @@ def check_output_folder(folder: Path | str, option: str = "--out") -> Path:
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise OutputError(f"{option} {target}: is a file, not a folder; choose a folder path")
-    base = _nearest_existing(target)
-    if not base.is_dir():
-        raise OutputError(f"{option} {target}: {base} is a file, not a folder; choose another path")
-    reason = _probe(base)
-    if reason is not None:
-        raise OutputError(f"{option} {target}: cannot write in {base} ({reason}); choose a writable folder")
+    _check_writable(target, target, option)
     return target
 
 
@@ -197,8 +192,17 @@ def check_output_file(path: Path | str, option: str = "--out") -> Path:
     target = Path(path)
     if target.is_dir():
         raise OutputError(f"{option} {target}: is a folder; give the path of a file")
-    check_output_folder(target.parent, option)
+    _check_writable(target.parent, target, option)
     return target
+
+
+def _check_writable(folder: Path, shown: Path, option: str) -> None:
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        raise OutputError(f"{option} {shown}: {base} is a file, not a folder; choose another path")
+    reason = _probe(base)
+    if reason is not None:
+        raise OutputError(f"{option} {shown}: cannot write in {base} ({reason}); choose a writable folder")
 
 
 __all__ = [

@@ -9,6 +9,7 @@ Spec strings (the same everywhere in the CLI):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict, runtime_checkable
@@ -70,8 +71,8 @@ class ChatBackend(Protocol):
 
 
 def check_generation_args(max_new_tokens: int, temperature: float) -> None:
-    """Refuse a token budget below 1 or a negative temperature (shared by every backend)."""
+    """Refuse a token budget below 1 or a temperature that is negative or not finite (shared by every backend)."""
     if max_new_tokens < 1:
         raise ConfigError(f"max_new_tokens must be >= 1 (got {max_new_tokens})")
-    if temperature < 0:
-        raise ConfigError(f"temperature must be >= 0 (got {temperature})")
+    if not math.isfinite(temperature) or temperature < 0:
+        raise ConfigError(f"temperature must be a finite number >= 0 (got {temperature})")

@@ -102,45 +102,58 @@ def run(
     """Label INPUT's requests with an LLM: rubric prompt -> strict JSON parse -> majority of N votes.
 
     Malformed answers are retried, then the row is written as unlabelled with the reason (never
-    guessed). The output has one row per input row; annotator is "llm:SPEC".
+    guessed). The output has one row per input row; annotator is "llm:SPEC". Rows are saved to
+    OUT.partial as they are made and OUT is written (atomically) only at the end, so an existing OUT is
+    never truncated, and the same command after an interruption resumes where it stopped.
 
     Example: eh-bench label requests.jsonl --backend smollm2 --out labels.csv --votes 3 --limit 10
     """
+    from eh_bench.atomic import check_output_file
     from eh_bench.backends import get_backend
-    from eh_bench.labeling.io import read_requests, write_outcomes
+    from eh_bench.backends.base import check_generation_args
+    from eh_bench.labeling.io import read_requests
+    from eh_bench.labeling.journal import Journal
 
+    check_output_file(out)
+    check_generation_args(max_new_tokens, temperature)
     requests = read_requests(input_path, limit=limit)
     chat = get_backend(backend)
+    annotator = labeling.annotator_for(chat)
+    journal = Journal(out, annotator)
+    todo = journal.todo(requests)
+    if len(todo) < len(requests):
+        err_console.print(
+            f"resuming: {len(requests) - len(todo)} of {len(requests)} rows already labelled in {journal.path}",
+            highlight=False,
+        )
     with Progress(
         TextColumn("labelling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
     ) as progress:
-        task = progress.add_task("label", total=len(requests))
-        outcomes = labeling.label_requests(
-            requests,
-            chat,
-            votes=votes,
-            max_retries=max_retries,
-            temperature=temperature,
-            max_new_tokens=max_new_tokens,
-            chunk_size=chunk_size,
-            on_progress=lambda n: progress.advance(task, n),
-        )
-    write_outcomes(outcomes, out, labeling.annotator_for(chat))
-    unlabelled = [o for o in outcomes if o.label is None]
-    table = Table(title=f"{out}: {len(outcomes)} rows labelled by {labeling.annotator_for(chat)}")
+        task = progress.add_task("label", total=len(requests), completed=len(requests) - len(todo))
+        for start in range(0, len(todo), chunk_size):
+            chunk = todo[start : start + chunk_size]
+            outcomes = labeling.label_requests(
+                chunk, chat, votes=votes, max_retries=max_retries, temperature=temperature,
+                max_new_tokens=max_new_tokens, chunk_size=chunk_size,
+            )  # fmt: skip
+            journal.append(outcomes)
+            progress.advance(task, len(chunk))
+    rows = journal.finish(requests)
+    unlabelled = [r for r in rows if r["status"] != "labelled"]
+    table = Table(title=f"{out}: {len(rows)} rows labelled by {annotator}")
     table.add_column("status")
     table.add_column("rows", justify="right")
-    table.add_row("labelled", str(len(outcomes) - len(unlabelled)))
+    table.add_row("labelled", str(len(rows) - len(unlabelled)))
     table.add_row("unlabelled", str(len(unlabelled)))
     console.print(table)
     if unlabelled:
         reasons = Table(title="why rows stayed unlabelled (most common)")
         reasons.add_column("rows", justify="right")
         reasons.add_column("reason", overflow="fold")
-        for reason, count in Counter(o.reason for o in unlabelled).most_common(TOP_REASONS):
+        for reason, count in Counter(r["reason"] for r in unlabelled).most_common(TOP_REASONS):
             reasons.add_row(str(count), reason)
         console.print(reasons)
-    share = len(unlabelled) / len(outcomes) if outcomes else 0.0
+    share = len(unlabelled) / len(rows) if rows else 0.0
     if share > max_unlabelled:
         err_console.print(
             f"[bold red]error:[/] {share:.0%} of rows are unlabelled, over --max-unlabelled {max_unlabelled:.0%}; "
@@ -163,10 +176,17 @@ def agree(
 
     Example: eh-bench label agree eh_bench/labels llm_labels.csv
     """
+    from eh_bench.errors import InputError
     from eh_bench.labeling.agreement import agreement
     from eh_bench.labeling.io import read_label_rows
 
-    report = agreement(read_label_rows(a), read_label_rows(b))
+    rows_a, rows_b = read_label_rows(a), read_label_rows(b)
+    report = agreement(rows_a, rows_b, names=(f"A ({a})", f"B ({b})"))
+    if report.matched == 0:
+        raise InputError(
+            f"no request is in both label sets (joined on prompt_sha256): A ({a}) has {len(rows_a)} rows, "
+            f"B ({b}) has {len(rows_b)}; compare label sets of the same requests"
+        )
     if as_json:
         console.print_json(json.dumps(report.as_dict()))
         return

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from eh_bench.errors import LabelError
 from eh_bench.rubric import LEVELS, check_level
 
 #: The scales compared: overall cost and severity, then the four cost factors.
@@ -118,19 +119,54 @@ def _ident(row: Mapping[str, Any]) -> tuple[str, str]:
     return str(row.get("source", "")), str(row.get("source_id", ""))
 
 
-def join_on_sha(rows_a: Iterable[Mapping[str, Any]], rows_b: Iterable[Mapping[str, Any]]) -> Join:
+def _label_of(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(row.get(field) or "").strip() for field in (*SCALES, "harm_category"))
+
+
+def _distinct(rows: Iterable[Mapping[str, Any]], name: str) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows grouped by ``prompt_sha256``, each request (hash and identity) once.
+
+    A request listed twice with the same label is counted once; with two different labels it is
+    refused: keeping either one would silently decide the agreement.
+
+    Raises:
+        LabelError: naming the set, the request and the first field that differs.
+    """
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    seen: dict[tuple[str, tuple[str, str]], Mapping[str, Any]] = {}
+    for row in rows:
+        key = str(row.get(JOIN_KEY, "")).strip()
+        first = seen.setdefault((key, _ident(row)), row) if key else row  # no hash: never matched
+        if first is row:
+            groups[key].append(row)
+            continue
+        if _label_of(first) != _label_of(row):
+            field, x, y = next(
+                (f, a, b) for f, a, b in zip((*SCALES, "harm_category"), _label_of(first), _label_of(row), strict=True)
+                if a != b
+            )
+            source, source_id = _ident(row)
+            raise LabelError(
+                f"label set {name}: {source}:{source_id} (prompt_sha256 {key[:12]}...) is labelled twice with "
+                f"different labels ({field} {x or 'empty'} and {y or 'empty'}); keep one row per request"
+            )
+    return groups
+
+
+def join_on_sha(
+    rows_a: Iterable[Mapping[str, Any]], rows_b: Iterable[Mapping[str, Any]], names: tuple[str, str] = ("A", "B")
+) -> Join:
     """Pair rows of two label sets on ``prompt_sha256`` (by ``(source, source_id)`` within a repeated hash).
+
+    A request repeated in one set with the same label counts once; with conflicting labels it is a
+    :class:`LabelError` (naming ``names[0]`` or ``names[1]``).
 
     >>> j = join_on_sha([{"prompt_sha256": "x"}, {"prompt_sha256": "y"}], [{"prompt_sha256": "y"}])
     >>> (len(j.pairs), j.only_a, j.only_b)
     (1, 1, 0)
     """
-    groups_a: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    groups_b: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows_a:
-        groups_a[str(row.get(JOIN_KEY, "")).strip()].append(row)
-    for row in rows_b:
-        groups_b[str(row.get(JOIN_KEY, "")).strip()].append(row)
+    groups_a = _distinct(rows_a, names[0])
+    groups_b = _distinct(rows_b, names[1])
     pairs: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
     for key, group_a in groups_a.items():
         group_b = groups_b.get(key, []) if key else []
@@ -170,14 +206,18 @@ class AgreementReport:
 
 
 def agreement(
-    rows_a: Iterable[Mapping[str, Any]], rows_b: Iterable[Mapping[str, Any]], scales: Sequence[str] = SCALES
+    rows_a: Iterable[Mapping[str, Any]],
+    rows_b: Iterable[Mapping[str, Any]],
+    scales: Sequence[str] = SCALES,
+    names: tuple[str, str] = ("A", "B"),
 ) -> AgreementReport:
     """Join two label sets on ``prompt_sha256`` and measure agreement per scale.
 
     Raises:
-        LabelError: a non-empty level outside 1-5 (the message names the set, row and field).
+        LabelError: a non-empty level outside 1-5, or one request labelled twice differently in a set
+            (the message names the set, row and field).
     """
-    join = join_on_sha(rows_a, rows_b)
+    join = join_on_sha(rows_a, rows_b, names)
     results = []
     for scale in scales:
         a: list[int] = []

@@ -8,19 +8,19 @@ Outputs are CSVs with the label-file columns plus ``status`` and ``reason``
 from __future__ import annotations
 
 import csv
-import json
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from eh_bench.atomic import atomic_open
 from eh_bench.errors import InputError
 from eh_bench.labeling.labeller import OUTPUT_COLUMNS, Outcome, Request
 from eh_bench.sources.base import prompt_sha256
+from eh_bench.tables import read_rows, read_text
 
-#: File types :func:`read_requests` reads, by suffix.
-REQUEST_SUFFIXES: Final = (".csv", ".jsonl", ".ndjson", ".json", ".parquet")
-#: Longest CSV field accepted (HarmBench contexts are long).
-CSV_FIELD_LIMIT: Final = 1 << 24
+#: File types :func:`read_requests` reads, by suffix (in any case: ``.CSV`` too).
+REQUEST_SUFFIXES: Final = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
 def _identity(record: Mapping[str, Any], where: str) -> tuple[str, str]:
@@ -37,34 +37,21 @@ def _identity(record: Mapping[str, Any], where: str) -> tuple[str, str]:
 
 
 def _records(path: Path) -> list[tuple[str, Mapping[str, Any]]]:
-    """``(where, record)`` for every record of a CSV, JSON-lines, JSON-list or parquet file."""
+    """``(where, record)`` for every record of a CSV, TSV, JSON-lines, JSON-list or parquet file.
+
+    Text files go through :func:`eh_bench.tables.read_rows` (not UTF-8, a duplicated column, a ragged
+    row or a row that is not an object is refused with file and line).
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return [(f"{path}: row {i + 1}", r) for i, r in enumerate(pq.read_table(path).to_pylist())]
-    if suffix == ".csv":
-        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
-        with path.open(encoding="utf-8", newline="") as fh:
-            return [(f"{path}:{i + 2}", r) for i, r in enumerate(csv.DictReader(fh))]
-    text = path.read_text(encoding="utf-8")
-    if suffix == ".json":
-        data = json.loads(text)
-        if not isinstance(data, list):
-            raise InputError(f"{path}: expected a JSON list of objects")
-        return [(f"{path}: item {i + 1}", r) for i, r in enumerate(data)]
     if suffix not in REQUEST_SUFFIXES:
         raise InputError(f"{path}: unknown file type {suffix!r}; use one of {', '.join(REQUEST_SUFFIXES)}")
-    out: list[tuple[str, Mapping[str, Any]]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                out.append((f"{path}:{lineno}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-    return out
+    if suffix == ".parquet":
+        from eh_bench.dataset.schema import read_parquet
+
+        return [(f"{path}: row {i + 1}", r) for i, r in enumerate(read_parquet(path))]
+    return list(read_rows(path, "requests to label"))
 
 
 def read_requests(path: Path | str, limit: int | None = None) -> list[Request]:
@@ -78,12 +65,15 @@ def read_requests(path: Path | str, limit: int | None = None) -> list[Request]:
         limit: keep only the first ``limit`` rows.
 
     Raises:
-        InputError: unreadable file, missing prompt or identity, a wrong ``prompt_sha256``, or a
-            duplicated ``(source, source_id)``; the message names the row.
+        InputError: unreadable or empty file, missing prompt or identity, a wrong ``prompt_sha256``, or
+            a duplicated ``(source, source_id)``; the message names the row.
     """
+    records = _records(Path(path))
+    if not records:
+        raise InputError(f"{path}: no rows to label (the file is empty or has only a header)")
     requests: list[Request] = []
     seen: dict[tuple[str, str], str] = {}
-    for where, record in _records(Path(path))[:limit]:
+    for where, record in records[:limit]:
         if not isinstance(record, Mapping):
             raise InputError(f"{where}: expected an object with a `prompt`, got {type(record).__name__}")
         prompt = record.get("prompt")
@@ -106,15 +96,12 @@ def read_requests(path: Path | str, limit: int | None = None) -> list[Request]:
 
 
 def write_outcomes(outcomes: Sequence[Outcome], path: Path | str, annotator: str) -> Path:
-    """Write outcomes as a CSV with :data:`OUTPUT_COLUMNS` (one row per request, in order)."""
+    """Write outcomes as a CSV with :data:`OUTPUT_COLUMNS` (one row per request, in order), atomically."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_open(out, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=OUTPUT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(o.as_row(annotator) for o in outcomes)
-    tmp.replace(out)
     return out
 
 
@@ -135,9 +122,8 @@ def read_label_rows(path: Path | str) -> list[dict[str, str]]:
         raise InputError(f"{where}: no such file or folder")
     rows: list[dict[str, str]] = []
     for file in files:
-        with file.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if "prompt_sha256" not in (reader.fieldnames or []):
-                raise InputError(f"{file}:1: no prompt_sha256 column; is this a label file?")
-            rows.extend({k: (v or "") for k, v in r.items() if k is not None} for r in reader)
+        header = next(csv.reader(io.StringIO(read_text(file, "a label file"), newline="")), [])
+        if "prompt_sha256" not in [name.strip() for name in header]:
+            raise InputError(f"{file}:1: no prompt_sha256 column; is this a label file?")
+        rows.extend({k: str(v or "") for k, v in row.items()} for _, row in read_rows(file, "a label file"))
     return rows
