@@ -8,6 +8,7 @@ The learners that fit inside the folds are in :mod:`eh_bench.probes.learners`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -30,11 +31,12 @@ def grouped_folds(labels: npt.ArrayLike, groups: Sequence[str], k: int = DEFAULT
     Args:
         labels: the class or level of each item (stratification target).
         groups: the request each item belongs to (e.g. its prompt's sha256).
-        k: the number of folds (lowered to the number of groups when there are fewer).
+        k: the number of folds (lowered to the number of groups, or to the largest class's size, when
+            there are fewer).
         seed: shuffling seed.
 
     Raises:
-        InputError: fewer than two groups, or a class with fewer groups than two.
+        InputError: one class only, or no class with two requests.
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -44,15 +46,13 @@ def grouped_folds(labels: npt.ArrayLike, groups: Sequence[str], k: int = DEFAULT
         raise InputError(f"labels ({y.shape[0]}) and groups ({g.shape[0]}) differ in length")
     n_groups = np.unique(g).size
     _, counts = np.unique(y, return_counts=True)
-    if n_groups < 2 or counts.size < 2:
+    splits = min(k, n_groups, int(counts.max()) if counts.size else 0)
+    if counts.size < 2 or splits < 2:
         raise InputError(
-            f"cross-validation needs two classes and two requests (got {counts.size} class(es), "
+            f"cross-validation needs two classes and two requests in one of them (got {counts.size} class(es), "
             f"{n_groups} request(s)); use more prompts or another label source"
         )
-    splits = min(k, n_groups)
     splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
-    import warnings
-
     with warnings.catch_warnings():  # a rare class with fewer members than folds is expected at small n
         warnings.simplefilter("ignore", UserWarning)
         return [(np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp))

@@ -161,6 +161,13 @@ def decode_target(
     s = None if strata is None else np.asarray(strata, dtype=np.float64)
     if not np.isfinite(y).all() or (s is not None and not np.isfinite(s).all()):
         raise InputError(f"decoding {target}: every item needs a level (and a stratum); drop unlabelled items first")
+    with learners.few_blas_threads():
+        return _decode(source, y, groups, texts, target, s, strata_name, lexical, k, n_perm, n_boot, seed)
+
+
+def _decode(source: LayerSource, y: FloatArray, groups: Sequence[str], texts: Sequence[str], target: str,
+            s: FloatArray | None, strata_name: str | None, lexical: FloatArray | None, k: int, n_perm: int,
+            n_boot: int, seed: int) -> TargetDecode:
     folds = cv.grouped_folds(y, groups, k, seed)
     targets = shuffled_targets(y, groups, cv.fold_blocks(folds, y.size, s), n_perm, seed + 2)
     boot = resample_indices(y.size, n_boot, seed + 3) if n_boot else np.empty((0, y.size), dtype=np.intp)

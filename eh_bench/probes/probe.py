@@ -227,7 +227,12 @@ def probe_refusal(
         n_boot: bootstrap resamples (0: no intervals).
         n_perm: shuffled-label re-runs of both methods per layer (0: none).
     """
-    y = check_labels(labels, groups)
+    with learners.few_blas_threads():
+        return _probe(source, check_labels(labels, groups), groups, texts, lexical, k, c, seed, n_boot, n_perm)
+
+
+def _probe(source: LayerSource, y: npt.NDArray[np.bool_], groups: Sequence[str], texts: Sequence[str],
+           lexical: FloatArray | None, k: int, c: float, seed: int, n_boot: int, n_perm: int) -> RefusalProbe:
     folds = cv.grouped_folds(y.astype(int), groups, k, seed)
     blocks = cv.fold_blocks(folds, y.size)
     shuffled = cv.shuffled_targets(y, groups, blocks, n_perm, seed + 2)[:, 1:]

@@ -26,9 +26,6 @@ from eh_bench.probes.summary import decodability_summary
 
 Log = Callable[[str], None]
 SNAPSHOT_DIR: Final = "snapshots"
-#: BLAS threads during the analysis: it is thousands of small matrix operations, for which extra
-#: threads cost more in synchronisation than they save (measured 15x slower with 2 threads on 2 cores).
-ANALYSIS_BLAS_THREADS: Final = 1
 
 
 @dataclass(frozen=True)
@@ -160,10 +157,7 @@ def run_probes(settings: ProbeSettings, log: Log | None = None) -> ProbeRun:
     run = ProbeRun(settings, model, items, found, extraction)
     lexical = dict(zip((i.sha256 for i in items), extract.bag_of_embeddings(loaded, tokenizer, [i.text for i in items]),
                        strict=True))
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=ANALYSIS_BLAS_THREADS, user_api="blas"):
-        _analyse(run, store, set(stats.skipped), lexical, say)
+    _analyse(run, store, set(stats.skipped), lexical, say)
     return run
 
 
