@@ -12,6 +12,7 @@ import pytest
 from dataset_fixtures import fixture_tree, mock_hub
 
 from eh_bench.dataset.build import build_dataset
+from eh_bench.dataset.configs import DATASET_VERSION
 from eh_bench.dataset.manifest import list_files
 from eh_bench.dataset.publish import publish_dataset
 from eh_bench.errors import ConfigError, InputError
@@ -59,7 +60,7 @@ def test_publish_creates_repo_commits_once_and_gates(built: Path, monkeypatch: p
     assert json.loads(calls[3].content) == {"gated": "manual"}
 
     lines = [json.loads(line) for line in calls[2].content.decode().splitlines()]
-    assert lines[0] == {"key": "header", "value": {"summary": "eh-bench dataset 1.0.0", "description": ""}}
+    assert lines[0] == {"key": "header", "value": {"summary": f"eh-bench dataset {DATASET_VERSION}", "description": ""}}
     uploaded = {line["value"]["path"]: base64.b64decode(line["value"]["content"]) for line in lines[1:]}
     expected = [*list_files(built), "MANIFEST.json"]
     assert sorted(uploaded) == sorted(expected) == sorted(result.files)
