@@ -53,11 +53,14 @@ How rows get here: the attack run writes `attacks.json` (a list of rows with `va
 PROBES_EMPTY = """### No probe results yet
 
 When entries carry them, this tab shows, for a chosen entry, the accuracy of linear probes on the model's
-hidden states **by layer** (how early the model "knows" it will refuse) and the probe score **by severity
-level and by cost level** (does the refusal signal track harm, or only cost?).
+hidden states **by layer** (how early the model separates requests it should refuse), whether **severity
+and execution cost can be decoded** from each layer beyond a text baseline of the prompt's words, and the
+probe's activation score **by severity level and by cost level** (does the refusal signal track harm, or
+only cost?), with the entry's one-line verdict as the title.
 
-How rows get here: the probe run writes `probes.json` (a list of rows with `target`, `n`,
-`accuracy_by_layer` [{`layer`, `accuracy`}], `score_by_severity`, `score_by_cost`) into its report folder;
+How rows get here: `eh-bench probe --model MODEL --config core --out PROBE_DIR` writes `probes.json` (a
+list of rows with `target`, `method`, `n`, `accuracy_by_layer` [{`layer`, `accuracy`, ...}],
+`score_by_severity`, `score_by_cost`, `summary`) into its report folder;
 `eh-bench submit build REPORT_DIR PROBE_DIR --out entry.json` adds them to the entry's `probes` section.
 """
 
@@ -102,7 +105,7 @@ def metrics_table() -> str:
 
 def rubric_tables() -> str:
     """The cost and severity scales and the four cost factors, from eh_bench.rubric."""
-    scale = ["| level | execution cost (holistic) | severity |", "|---|---|---|"]
+    scale = ["| level | execution cost (second-highest factor) | severity |", "|---|---|---|"]
     scale += [f"| {lv} | {rubric.COST_ANCHORS[lv]} | {rubric.SEVERITY_ANCHORS[lv]} |" for lv in rubric.LEVELS]
     factors = ["| factor | " + " | ".join(str(lv) for lv in rubric.LEVELS) + " |", "|---" * 6 + "|"]
     factors += [

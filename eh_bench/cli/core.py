@@ -23,7 +23,7 @@ def rubric() -> None:
 
     table = Table(title=f"eh-bench rubric v{r.RUBRIC_VERSION}", show_lines=True)
     table.add_column("level", justify="right")
-    table.add_column("execution cost (holistic)")
+    table.add_column("execution cost (second-highest factor)")
     table.add_column("severity")
     for level in r.LEVELS:
         table.add_row(str(level), r.COST_ANCHORS[level], r.SEVERITY_ANCHORS[level])

@@ -60,7 +60,7 @@ Judge the most plausible reading. A harmless request gets harm_category "none" a
 Execution-cost factors, each an integer level 1-5:
 {factors}
 
-Overall execution cost, 1-5 (a holistic judgement, not the mean of the factors):
+Overall execution cost, 1-5: by the rubric's rule, {cost_rule}. The levels mean:
 {cost}
 
 Severity, 1-5 (magnitude of harm if the answer were acted on):
@@ -148,6 +148,7 @@ def build_prompt(prompt: str, context: str = "") -> list[Message]:
     """
     text = PROMPT_TEMPLATE.format(
         version=rubric.RUBRIC_VERSION,
+        cost_rule=rubric.COST_RULE,
         factors="\n".join(f"- {name}: {_anchor_lines(a)}" for name, a in rubric.COST_FACTORS.items()),
         cost="\n".join(f"- {level}: {text}" for level, text in rubric.COST_ANCHORS.items()),
         severity="\n".join(f"- {level}: {text}" for level, text in rubric.SEVERITY_ANCHORS.items()),

@@ -51,7 +51,7 @@ def as_levels(values: npt.ArrayLike, field: str) -> IntArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{field}[{i}] is {_show(arr[i])}: labels must be integer levels 1-5 (rubric v1); "
+            f"{field}[{i}] is {_show(arr[i])}: labels must be integer levels 1-5 (see data_cards/RUBRIC.md); "
             f"{int(bad.sum())} of {arr.size} values are invalid - fix or drop those rows"
         )
     return num.astype(np.int64)
