@@ -278,7 +278,7 @@ def test_eh_bench_run_likelihood_reaches_lm_eval_results(tmp_path: Path) -> None
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_REAL_SOURCES, reason="needs EH_SOURCES_DIR with the benchmark files (make test sets it)")
-def test_plain_lm_eval_runs_every_harmful_task_with_no_other_step(tmp_path: Path) -> None:
+def test_plain_lm_eval_runs_every_harmful_task_with_no_other_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`lm-eval run --tasks expected_harm --include_path $(eh-bench tasks-path)` with no dataset built or set."""
     from eh_bench.backends.embedded import ensure_model
     from eh_bench.evaluation.catalog import HARMFUL_TASKS
@@ -290,7 +290,7 @@ def test_plain_lm_eval_runs_every_harmful_task_with_no_other_step(tmp_path: Path
     command = [str(Path(sys.executable).with_name("lm-eval")), "run", "--model", "hf",
                "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu", "--tasks", "expected_harm",
                "--include_path", str(tasks_dir()), "--limit", "2", "--apply_chat_template",
-               "--gen_kwargs", "max_gen_toks=8", "--batch_size", "4", "--bootstrap_iters", "0",
+               "--gen_kwargs", "max_gen_toks=8", "--batch_size", "4",
                "--log_samples", "--output_path", str(tmp_path / "run")]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -299,5 +299,9 @@ def test_plain_lm_eval_runs_every_harmful_task_with_no_other_step(tmp_path: Path
     results = json.loads(results_file.read_text())["results"]
     assert set(HARMFUL_TASKS) <= set(results)
     assert {f.task for f in find_samples(tmp_path / "run")} == set(HARMFUL_TASKS)
-    report, _, _ = save_report(score_run(tmp_path / "run", n_boot=0, progress=False), tmp_path / "r", plots=False)
-    assert report["dataset"]["manifest_sha256"] and "datasets" in report["dataset"]["path"]
+    monkeypatch.setenv("EH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("EH_DATASET", raising=False)
+    scored = score_run(tmp_path / "run", n_boot=0, max_unscored=1.0, progress=False)
+    report, _, _ = save_report(scored, tmp_path / "r", plots=False)
+    assert report["dataset"]["manifest_sha256"] and str(tmp_path / "cache" / "datasets") in report["dataset"]["path"]
+    assert report["sample"] == {"design": "limit", "limit": 2, "per_cost": None, "seed": None}
