@@ -117,3 +117,18 @@ def test_a_store_without_an_index_is_indexed(tmp_path: Path, entry: dict[str, An
     # The next write builds the whole index.
     store.set_status(store.push(entry_variant(entry, 9), "t").name, "VERIFIED")
     assert len((tmp_path / INDEX_FILE).read_text().splitlines()) == 4
+
+
+def test_cli_reindex(tmp_path: Path, entry: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from eh_bench.cli import app
+
+    _verified(tmp_path, [entry_variant(entry, i) for i in range(2)])
+    (tmp_path / INDEX_FILE).unlink()
+    result = CliRunner().invoke(app, ["submit", "reindex", "--store", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "2 verified record(s) indexed" in result.output
+    assert len((tmp_path / INDEX_FILE).read_text().splitlines()) == 2
+    missing = CliRunner().invoke(app, ["submit", "reindex", "--store", str(tmp_path / "nope")])
+    assert missing.exit_code != 0

@@ -204,3 +204,23 @@ def list_entries(
             r.submitted_time,
         )
     console.print(table)
+
+
+@submit_app.command("reindex")
+def reindex(store: StoreOpt) -> None:
+    """Validate every verified record of a local store once and write its results index afresh.
+
+    The index (results.index.jsonl) lets the leaderboard load thousands of entries without validating
+    each; the store keeps it up to date on every review, so this is for a store written before the index
+    existed or changed by hand.
+
+    Example: eh-bench submit reindex --store out/leaderboard/store
+    """
+    from eh_bench.errors import InputError
+    from eh_bench.submission.stores import LocalStore
+
+    target = _open(store, None, must_exist=True)
+    if not isinstance(target, LocalStore):
+        raise InputError(f"{store}: only a local store keeps a results index; a Hub store has none to rebuild")
+    count = target.reindex()
+    console.print(f"{escape(target.uri)}: {count} verified record(s) indexed", highlight=False)
