@@ -42,7 +42,7 @@ def run(tmp_path: Path, guard: str, variants: tuple[Variant, ...], **plan: Any) 
     }
     guard_backend = None if guard == "prompt-guard" else "fake:guard"
     roles = RoleSpecs(target="fake:target", attacker="fake:attacker", guard=guard, guard_backend=guard_backend)
-    settings = RunPlan(roles, config="demo", variants=variants, jailbreaks=("direct",), n_boot=0, **plan)
+    settings = RunPlan(roles, config="core", variants=variants, jailbreaks=("direct",), n_boot=0, **plan)
     result = run_attack(settings, tmp_path / "out", backends=backends, requests=REQUESTS)
     return result, backends
 
@@ -79,7 +79,7 @@ def test_known_decompositions_verdicts_and_bypass_rates(
 def test_result_rows_hold_everything_needed_to_rejudge(tmp_path: Path) -> None:
     result, _ = run(tmp_path, "qwen3guard-strict", ("cost+monitor",))
     out = result.out_dir
-    cake, birdhouse, garden = read_rows(out, "demo", "cost+monitor", "direct")
+    cake, birdhouse, garden = read_rows(out, "core", "cost+monitor", "direct")
     assert (cake["status"], cake["success"], cake["usefulness"]) == ("scored", 1.0, 1.0)
     assert cake["decomposition"] == {"status": "ok", "attempts": 1, "reason": "", "n": 3}
     frosting = cake["subtasks"][2]
@@ -128,3 +128,22 @@ def test_other_settings_refuse_to_resume(tmp_path: Path) -> None:
     run(tmp_path, "prompt-guard", ("cost",))
     with pytest.raises(ConfigError, match=r"settings.k: 4 -> 3"):
         run(tmp_path, "prompt-guard", ("cost",), settings=AttackSettings(k=3))
+
+
+def test_attack_rows_join_the_targets_leaderboard_entry(tmp_path: Path) -> None:
+    from leaderboard_fixtures import make_report, write_report
+
+    from eh_bench.judges import get_judge
+    from eh_bench.report.document import dataset_record
+    from eh_bench.submission.entries import build_entry
+
+    result, _ = run(tmp_path, "prompt-guard", ("none", "cost+monitor"))
+    report = make_report(model_id="org/target-model", judge="refusal")
+    report["judge"]["revision"] = get_judge("refusal").revision
+    data = dataset_record(None, None, ["core"])
+    report["dataset"].update(name=data["name"], version=data["version"])
+    evaluation = write_report(tmp_path / "eval", report)
+    entry = build_entry([evaluation, result.out_dir], submitter="tester")
+    assert entry["model"]["id"] == "org/target-model"
+    assert entry["attacks"] == json.loads((result.out_dir / "attacks.json").read_text(encoding="utf-8"))
+    assert {(r["variant"], r["guard"]) for r in entry["attacks"]} == {("none", "prompt-guard"), ("cost+monitor", "prompt-guard")}

@@ -32,7 +32,7 @@ def backends(fail_after: int | None = None) -> dict[str, CountingBackend]:
 
 
 PLAN = RunPlan(
-    RoleSpecs(target="fake:target", attacker="fake:attacker"), config="demo",
+    RoleSpecs(target="fake:target", attacker="fake:attacker"), config="core",
     variants=("none", "cost+monitor"), jailbreaks=("direct", "roleplay"), n_boot=0, concurrency=2,
 )  # fmt: skip
 
@@ -56,8 +56,8 @@ def test_a_run_stopped_by_a_failing_backend_resumes_without_repeating_a_call(tmp
         assert sorted(before + after) == sorted(clean[spec].answered), spec
     assert len(first["fake:attacker"].answered) <= fail_after
     for c in expected.cells:
-        rows = read_rows(tmp_path / "run", "demo", c["variant"], c["jailbreak"])
-        assert rows == read_rows(tmp_path / "clean", "demo", c["variant"], c["jailbreak"])
+        rows = read_rows(tmp_path / "run", "core", c["variant"], c["jailbreak"])
+        assert rows == read_rows(tmp_path / "clean", "core", c["variant"], c["jailbreak"])
     assert [c["asr"] for c in resumed.cells] == [c["asr"] for c in expected.cells]
     assert sum(resumed.calls["replayed"].values()) > 0
 

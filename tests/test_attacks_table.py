@@ -63,7 +63,7 @@ def test_the_same_cell_twice_is_refused() -> None:
 
 
 def test_attack_table_command_prints_and_writes_the_matrix(tmp_path: Path) -> None:
-    for config, limit in (("demo", 3), ("demo_small", 2)):
+    for config, limit in (("core", 3), ("core_benign", 2)):
         backends = {
             "fake:attacker": CountingBackend(attacker_answer, "fake:attacker"),
             "fake:target": CountingBackend(target_answer, "fake:target"),
@@ -72,10 +72,10 @@ def test_attack_table_command_prints_and_writes_the_matrix(tmp_path: Path) -> No
                        variants=("none", "cost"), jailbreaks=("direct",), n_boot=0)  # fmt: skip
         run_attack(plan, tmp_path / config, backends=backends, requests=REQUESTS[:limit])
     out = tmp_path / "table.md"
-    result = runner.invoke(app, ["attack", "table", str(tmp_path / "demo"), str(tmp_path / "demo_small"), "--out", str(out)])
+    result = runner.invoke(app, ["attack", "table", str(tmp_path / "core"), str(tmp_path / "core_benign"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert "| attack (variant / jailbreak) | demo | demo_small |" in text
+    assert "| attack (variant / jailbreak) | core | core_benign |" in text
     assert "| none / direct | **1.000** | **1.000** |" in text and "| cost / direct | _0.333_ | _0.500_ |" in text
     assert "none / direct" in result.output and "Task bypass" in result.output
 

@@ -158,20 +158,20 @@ def run(
 
 
 def _fmt(value: object) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else "—" if value is None else str(value)
+    return f"{value:.2f}" if isinstance(value, float) else "—" if value is None else str(value)
 
 
 def _print_cells(cells: list[dict[str, object]]) -> None:
-    table = Table(title="attacks (rates over scored requests; judged against the original request)")
-    for column in ("config", "variant", "jailbreak", "n", "unscored", "failed", "ASR", "usefulness",
-                   "guard on originals", "sub-task bypass", "task bypass", "cost: original -> sub-task"):  # fmt: skip
-        table.add_column(column)
+    table = Table(title="attacks: rates over scored requests, judged against the original request")
+    headers = ("attack", "n", "unsc.", "failed", "ASR", "useful", "guard orig.", "sub byp.", "task byp.", "cost o->s")
+    for column in headers:
+        table.add_column(column, overflow="fold")
     for c in cells:
         table.add_row(
-            str(c["config"]), str(c["variant"]), str(c["jailbreak"]), str(c["n"]), str(c["n_unscored"]),
+            f"{c['config']}/{c['variant']}/{c['jailbreak']}", str(c["n"]), str(c["n_unscored"]),
             str(c["n_attack_failed"]), _fmt(c["asr"]), _fmt(c["usefulness"]), _fmt(c["guard_original_pass"]),
             _fmt(c["subtask_bypass"]), _fmt(c["task_bypass"]),
-            f"{_fmt(c['mean_original_cost'])} -> {_fmt(c['mean_subtask_cost'])}",
+            f"{_fmt(c['mean_original_cost'])}->{_fmt(c['mean_subtask_cost'])}",
         )  # fmt: skip
     console.print(table)
 
