@@ -6,8 +6,9 @@ same machine, same browser). Run:
 
     .venv/bin/python benchmarks/bench_leaderboard.py [--sizes 50 5000] [--repeats 5] [--max-rows N]
 
-Stores are written directly as verified records (the setup is not what is measured); the app is the
-real ``leaderboard/app.py`` in a subprocess, the browser Debian chromium through Playwright.
+Stores are written directly as verified records, with the results index the store keeps (the setup is
+not what is measured); the app is the real ``leaderboard/app.py`` in a subprocess, the browser Debian
+chromium through Playwright.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ RENDERED_JS = """n => {
 }"""
 
 
-def write_store(root: Path, base: dict[str, Any], n: int) -> None:
-    """``n`` verified records (distinct model ids) written straight into the results area."""
+def write_store(root: Path, base: dict[str, Any], n: int, index: bool = False) -> None:
+    """``n`` verified records (distinct model ids) written straight into the results area; with ``index``,
+    the store's results index is built too (as reviewing them through the store would)."""
     folder = root / RESULTS
     folder.mkdir(parents=True)
     for i in range(n):
@@ -54,6 +56,10 @@ def write_store(root: Path, base: dict[str, Any], n: int) -> None:
         entry["metrics"]["expected_harm_normalized"]["ci_high"] = entry["metrics"]["expected_harm"]["ci_high"] / 5
         record = Record(entry_name(entry), "VERIFIED", "bench", now_iso(), entry)
         (folder / f"{record.name}.json").write_bytes(record.to_bytes())
+    if index:
+        from eh_bench.submission.stores import LocalStore
+
+        LocalStore(root).reindex()
 
 
 def time_render(browser: Any, url: str, n: int, repeats: int) -> list[float]:
@@ -103,7 +109,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for n in args.sizes:
                 store = tmp_path / f"store{n}"
-                write_store(store, base, n)
+                write_store(store, base, n, index=True)
                 start = time.perf_counter()
                 env = {"EH_LEADERBOARD_MAX_ROWS": str(args.max_rows)} if args.max_rows else None
                 with serve_app(store, tmp_path / f"app{n}.log", env=env) as url:
