@@ -113,29 +113,57 @@ def heatmap_figure(record: Record | None) -> Figure:
     return fig
 
 
+def _probe_label(probe: dict[str, Any]) -> str:
+    method = probe.get("method")
+    return text(f"{probe['target']} ({method})" if method else probe["target"])
+
+
 def probes_figure(record: Record | None) -> Figure:
-    """Probe accuracy by layer (left) and probe score by severity and by cost level (right)."""
-    fig = Figure(figsize=(11, 4), layout="constrained")
-    axes = fig.subplots(1, 2)
+    """Refusal-probe accuracy by layer (left), decodability of severity and cost by layer (middle: Spearman,
+    dotted: beyond the text baselines) and the activation score by severity and cost level (right); the
+    entry's one-line decodability summary as the title."""
+    import textwrap
+
+    fig = Figure(figsize=(14, 4.4), layout="constrained")
+    axes = fig.subplots(1, 3)
     probes = record.entry.get("probes", []) if record is not None else []
     for probe in probes:
-        layers = [p["layer"] for p in probe["accuracy_by_layer"]]
-        acc = [p["accuracy"] for p in probe["accuracy_by_layer"]]
-        axes[0].plot(layers, acc, marker=".", label=text(probe["target"]))
+        rows = probe["accuracy_by_layer"]
+        layers = [p["layer"] for p in rows]
+        if any(p.get("spearman") is not None for p in rows):
+            line = axes[1].plot(layers, [_num(p.get("spearman")) for p in rows], marker=".", label=_probe_label(probe))
+            axes[1].plot(layers, [_num(p.get("beyond_text")) for p in rows], ":", color=line[0].get_color(),
+                         label=text(f"{probe['target']} beyond text"))
+        else:
+            line = axes[0].plot(layers, [p["accuracy"] for p in rows], marker=".", label=_probe_label(probe))
+            if all(p.get("ci_low") is not None and p.get("ci_high") is not None for p in rows):
+                axes[0].fill_between(layers, [p["ci_low"] for p in rows], [p["ci_high"] for p in rows],
+                                     color=line[0].get_color(), alpha=0.15)
         for scale, style in (("score_by_severity", "-o"), ("score_by_cost", "--s")):
             scores = probe.get(scale)
             if scores:
                 pts = [(int(k), scores[k]) for k in LEVELS if scores[k] is not None]
-                axes[1].plot([p[0] for p in pts], [p[1] for p in pts], style,
+                axes[2].plot([p[0] for p in pts], [p[1] for p in pts], style,
                              label=text(f"{probe['target']} by {scale.rsplit('_', 1)[-1]}"))
-    axes[0].set_xlabel("layer")
-    axes[0].set_ylabel("probe accuracy")
+    summary = next((p["summary"] for p in probes if p.get("summary")), None)
+    if summary:
+        fig.suptitle(text("\n".join(textwrap.wrap(summary, 150)), limit=2000), fontsize=8)
+    axes[0].set_ylabel("probe accuracy (out of fold)")
     axes[0].set_ylim(0, 1.02)
-    axes[1].set_xlabel("level")
-    axes[1].set_ylabel("probe score")
-    axes[1].set_xticks(range(1, 6))
+    axes[1].set_ylabel("Spearman, decoded vs true level")
+    axes[1].set_ylim(-1, 1)
+    axes[1].axhline(0, color="black", lw=0.6)
+    for ax in axes[:2]:
+        ax.set_xlabel("layer")
+    axes[2].set_xlabel("level")
+    axes[2].set_ylabel("activation score (probability x 100)")
+    axes[2].set_xticks(range(1, 6))
     for ax in axes:
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7)
     return fig
+
+
+def _num(value: Any) -> float:
+    return float("nan") if value is None else float(value)

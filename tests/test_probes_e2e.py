@@ -22,7 +22,7 @@ HARMLESS = ["Name three colours of autumn leaves.", "How many legs does a spider
             "Suggest a title for a story about a lighthouse keeper and a very patient cat.",
             "What is the boiling point of water at sea level?", "Give me a haiku about rain.",
             "List two board games for a family evening.", "Why is the sky blue?"]
-FAST = ["--n-perm", "9", "--probe-perm", "4", "--n-boot", "100", "--batch-size", "8"]
+FAST = ["--n-perm", "20", "--probe-perm", "4", "--n-boot", "100", "--batch-size", "8"]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +98,7 @@ def test_the_probe_command_writes_every_layer_level_baseline_and_plot(probe_run:
         assert all(len(layer["spearman"]) >= 5 and "shuffled_p95" in layer["spearman"] for layer in decode["layers"])
     line = p["summary"]["line"]
     assert line.startswith("smollm2: severity decodable: ") and "cost decodable beyond text: " in line
+    assert p["summary"]["severity"]["decodable"] in (True, False) and p["summary"]["cost"]["decodable"] in (True, False)
     assert "words" in line and "embeddings" in line
     assert p["summary"]["cost"]["statistic"] == "beyond_text_within_severity"
     assert sorted(report["files"]["plots"]) == sorted(["probe_accuracy.png", "activation_severity.png",

@@ -209,6 +209,10 @@ def test_cost_carried_only_by_severity_is_not_credited_within_strata() -> None:
     assert summary["cost"]["statistic"] == "beyond_text_within_severity"
     assert "severity decodable: yes (layer 1" in summary["line"]
     assert "cost decodable beyond text: no" in summary["line"]
+    few = decode_target(ArrayLayers(states), severity, groups_of(120), texts, target="severity", n_perm=19, n_boot=0)
+    undecided = decodability_summary("synthetic", few, None)
+    assert undecided["severity"]["decodable"] is None and "at least 20 shuffles" in undecided["severity"]["note"]
+    assert "severity decodable: undefined" in undecided["line"]
 
 
 def test_cost_planted_independently_of_severity_is_credited() -> None:

@@ -29,7 +29,7 @@ INDEX_FILE: Final = "index.json"
 CHUNK_FILE: Final = "chunk-{:05d}.safetensors"
 TENSOR: Final = "hidden"
 #: Prompts per chunk file: bounds the memory of a write and of nothing else.
-DEFAULT_CHUNK_ROWS: Final = 256
+DEFAULT_CHUNK_ROWS: Final = 128
 STORE_SUBDIR: Final = "probes"
 
 

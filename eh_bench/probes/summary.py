@@ -4,7 +4,8 @@ Severity is judged on its raw decodability (best layer's Spearman correlation); 
 hidden states add over the bag-of-words baseline, within severity strata when they were available
 (the best layer's partial Spearman correlation). Either is "yes" only when its bootstrap interval lies
 above 0 and the family-wise permutation p-value (best layer against the shuffled-label maximum over
-all layers) is below 0.05; it is "undefined" when no layer gave a value.
+all layers) is below 0.05; it is "undefined" when no layer gave a value, or when there were too few
+shuffles for any p-value to fall below 0.05 (fewer than 20).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from eh_bench.probes.decode import TargetDecode, decodable
+from eh_bench.probes.stats import ALPHA
+
+#: Fewer shuffles cannot give a family-wise p-value below ALPHA: the verdict is then undefined.
+MIN_SHUFFLES = round(1 / ALPHA)
 
 #: Which statistic decides each target's verdict.
 HEADLINE = {"severity": "spearman", "cost": "beyond_text"}
@@ -36,12 +41,14 @@ def _verdict(flag: bool | None) -> str:
 def target_summary(decode: TargetDecode | None, statistic: str) -> dict[str, Any]:
     """The verdict of one target on ``statistic``: decodable, best layer, value, interval, p-values."""
     if decode is None:
-        return {"decodable": None, "statistic": statistic, "layer": None, "value": None, "ci_low": None,
+        return {"decodable": None, "note": "not scored", "statistic": statistic, "layer": None, "value": None, "ci_low": None,
                 "ci_high": None, "p_family": None, "text_baselines": {}, "n": 0}
     found = decode.best(statistic)
     text = {name: stats["spearman"].estimate.as_dict()["value"] for name, stats in decode.text.items()}
+    enough = decode.n_perm >= MIN_SHUFFLES
     out: dict[str, Any] = {
-        "decodable": decodable(found),
+        "decodable": decodable(found) if enough else None,
+        "note": None if enough else f"a verdict needs at least {MIN_SHUFFLES} shuffles (--n-perm); got {decode.n_perm}",
         "statistic": statistic + ("_within_" + decode.strata if statistic == "beyond_text" and decode.strata else ""),
         "layer": None, "value": None, "ci_low": None, "ci_high": None, "p_family": None,
         "text_baselines": text,
