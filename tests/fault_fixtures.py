@@ -91,3 +91,19 @@ def cli_error(args: Sequence[str]) -> str:
     result = CliRunner().invoke(app, list(args))
     assert isinstance(result.exception, EHBenchError), (result.output, repr(result.exception))
     return " ".join(str(result.exception).split())
+
+
+def cli_refusal(args: Sequence[str]) -> str:
+    """Like :func:`cli_error`, but a usage error of the option parser (exit 2, "Invalid value") counts
+    too: both are one message and no traceback. Returns the message with whitespace collapsed."""
+    from typer.testing import CliRunner
+
+    from eh_bench.cli import app
+    from eh_bench.errors import EHBenchError
+
+    result = CliRunner().invoke(app, list(args))
+    if isinstance(result.exception, SystemExit) and result.exit_code == 2:
+        assert "Invalid value" in result.output, result.output
+        return " ".join(result.output.replace("│", " ").split())
+    assert isinstance(result.exception, EHBenchError), (result.output, repr(result.exception))
+    return " ".join(str(result.exception).split())

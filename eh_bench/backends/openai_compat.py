@@ -77,6 +77,30 @@ def parse_openai_target(target: str, spec: str) -> tuple[str, str]:
     return chat_url(url), model.strip()
 
 
+#: Seconds :func:`check_reachable` waits for a server to answer.
+PROBE_TIMEOUT_S = 5.0
+
+
+def check_reachable(spec: str, what: str = "backend", timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse an ``openai:URL#MODEL`` backend whose server cannot be reached, before any work is done.
+
+    One ``GET .../models`` (which vLLM, llama.cpp, Ollama and OpenAI serve); any HTTP answer, even an
+    error status, means the server is there: only a connection failure or a timeout is refused.
+
+    Raises:
+        ConfigError: naming the spec, the URL and what went wrong.
+    """
+    url, _ = parse_openai_target(spec.partition(":")[2], spec)
+    models = url[: -len(CHAT_PATH)] + "/models"
+    try:
+        httpx.get(models, timeout=timeout)
+    except httpx.TransportError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ConfigError(
+            f"{what} {spec} cannot be reached at {models} ({reason}); start the server or fix the spec"
+        ) from None
+
+
 def run_sync(coro: Awaitable[T]) -> T:
     """Run a coroutine to completion from sync code, whether or not an event loop is running here.
 

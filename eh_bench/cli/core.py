@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from eh_bench.cli._app import app, console
+from eh_bench.cli.options import DEFAULT_N_BOOT, NBootOption
 from eh_bench.errors import InputError
 
 
@@ -114,7 +115,7 @@ def _weights(text: str | None) -> list[float] | None:
 def summarize(
     path: Path = typer.Argument(..., help="CSV / JSONL / JSON with columns cost, severity, success."),
     likelihood: str = typer.Option("linear", "--likelihood", "-l", help="linear | exponential:L | table:a,b,c,d,e"),
-    n_boot: int = typer.Option(1000, help="Bootstrap replicates for the CIs (0: none)."),
+    n_boot: NBootOption = DEFAULT_N_BOOT,
     seed: int = typer.Option(0, help="Bootstrap seed."),
     cost_distribution: str = typer.Option(
         None, help="Five comma-separated weights for deployment-weighted ASR (default uniform)."

@@ -12,6 +12,7 @@ import typer
 
 from eh_bench.judges.registry import DEFAULT_JUDGE
 from eh_bench.likelihood import DEFAULT_LIKELIHOOD
+from eh_bench.metrics.bootstrap import MAX_N_BOOT
 
 JUDGE_HELP: Final = (
     f"Judge name (default {DEFAULT_JUDGE}): refusal (fast, string-based, weak), harmbench, strongreject, "
@@ -38,7 +39,12 @@ LikelihoodOption = Annotated[
 SeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of every random choice (sampling, the bootstrap); recorded.")
 ]
-NBootOption = Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates for the CIs (0: none).")]
+NBootOption = Annotated[
+    int,
+    typer.Option(
+        "--n-boot", min=0, max=MAX_N_BOOT, help=f"Bootstrap replicates for the CIs (0: none; at most {MAX_N_BOOT})."
+    ),
+]
 DatasetOption = Annotated[str | None, typer.Option("--dataset", envvar="EH_DATASET", help=DATASET_HELP)]
 PlotsOption = Annotated[bool, typer.Option("--plots/--no-plots", help="Draw the PNG figures (needs matplotlib).")]
 EmptyAsRefusalOption = Annotated[bool, typer.Option("--empty-as-refusal", help=EMPTY_HELP)]
@@ -47,6 +53,7 @@ __all__ = [
     "DEFAULT_JUDGE",
     "DEFAULT_LIKELIHOOD",
     "DEFAULT_N_BOOT",
+    "MAX_N_BOOT",
     "DatasetOption",
     "EmptyAsRefusalOption",
     "JudgeBackendOption",

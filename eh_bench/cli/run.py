@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -38,6 +39,22 @@ def default_run_dir(model: str) -> Path:
     return DEFAULT_RUNS_DIR / (_SLUG_RE.sub("_", model).strip("_") or "model")
 
 
+def check_limit(limit: float | None) -> None:
+    """Refuse a ``--limit`` that is not a fraction in (0, 1) or a whole number of documents >= 1.
+
+    >>> check_limit(0.5), check_limit(3.0), check_limit(None)
+    (None, None, None)
+    """
+    from eh_bench.errors import ConfigError
+
+    if limit is None:
+        return
+    if not math.isfinite(limit) or limit <= 0 or (limit >= 1 and limit != int(limit)):
+        raise ConfigError(
+            f"--limit {limit}: give a fraction of the documents in (0, 1) or a whole number of documents >= 1"
+        )
+
+
 @app.command("tasks-path")
 def tasks_path() -> None:
     """Print the folder to pass to lm-eval's --include_path (works from a checkout and from a wheel).
@@ -67,7 +84,7 @@ def run(
     per_cost: Annotated[
         int | None,
         typer.Option(
-            "--per-cost", help="Instead of --limit: this many documents per cost level (stratified)."
+            "--per-cost", min=1, help="Instead of --limit: this many documents per cost level (stratified)."
         ),
     ] = None,
     judge: JudgeOption = DEFAULT_JUDGE,
@@ -79,9 +96,9 @@ def run(
             "--out", "-o", help="Run folder (default runs/<model>); the report goes to OUT/eh-bench."
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Generation batch size.")] = 8,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Generation batch size.")] = 8,
     max_gen_toks: Annotated[
-        int | None, typer.Option("--max-gen-toks", help="Token budget per response (tasks default 512).")
+        int | None, typer.Option("--max-gen-toks", min=1, help="Token budget per response (tasks default 512).")
     ] = None,
     dataset: DatasetOption = None,
     device: Annotated[str, typer.Option("--device", help="torch device for hf models.")] = "cpu",
@@ -97,9 +114,13 @@ def run(
 
     Example: eh-bench run --model smollm2 --tasks eh_core --per-cost 2 --max-gen-toks 64
     """
+    from eh_bench.atomic import check_output_folder
+    from eh_bench.cli.score import check_scoring
     from eh_bench.evaluation.harness import lm_eval_model, run_lm_eval
 
-    target = out if out is not None else default_run_dir(model)
+    target = check_output_folder(out if out is not None else default_run_dir(model))
+    check_limit(limit)
+    check_scoring(judge, judge_backend, likelihood, plots)  # before generating: scoring comes last
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     spec = lm_eval_model(model)
     err_console.print(

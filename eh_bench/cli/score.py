@@ -84,6 +84,30 @@ def print_report(report: dict[str, Any]) -> None:
         console.print(f"over-refusal on benign requests: {_f(benign['over_refusal_rate'])} (n={benign['n']})")
 
 
+def check_scoring(judge: str, judge_backend: str | None, likelihood: str, plots: bool) -> None:
+    """Refuse, before any sample is read or generated, what would otherwise fail only at the end: an
+    unknown judge or likelihood model, a judge without a judge model, a judge server that cannot be
+    reached, plots without matplotlib.
+
+    Raises:
+        ConfigError: naming the option and the fix.
+        MissingDependencyError: plots asked for without matplotlib.
+    """
+    from eh_bench.errors import require
+    from eh_bench.judges import get_judge
+    from eh_bench.likelihood import get_likelihood
+
+    get_likelihood(likelihood)
+    built = get_judge(judge, backend=judge_backend)
+    spec = getattr(getattr(built, "backend", None), "spec", None)
+    if isinstance(spec, str) and spec.startswith("openai:"):
+        from eh_bench.backends.openai_compat import check_reachable
+
+        check_reachable(spec, f"the judge model of {judge!r}")
+    if plots:
+        require("matplotlib", "leaderboard")
+
+
 def run_score(
     run_dir: Path,
     *,
@@ -103,13 +127,11 @@ def run_score(
 ) -> tuple[dict[str, Any], Path]:
     """Score ``run_dir`` and write the report (the body of ``eh-bench score``, shared with ``eh-bench run``)."""
     from eh_bench.atomic import check_output_folder
-    from eh_bench.errors import require
     from eh_bench.evaluation.scoring import score_run
     from eh_bench.report.document import PLOT_ERROR, save_report
 
     target = check_output_folder(out if out is not None else default_out(run_dir))
-    if plots:
-        require("matplotlib", "leaderboard")
+    check_scoring(judge, judge_backend, likelihood, plots)
     if progress:
         err_console.print(f"scoring {run_dir} with judge {judge}", highlight=False)
     scored = score_run(

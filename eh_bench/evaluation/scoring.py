@@ -295,9 +295,11 @@ def score_run(
         benign = [t for t in run.tasks if t.benign]
         harmful_scores = judge_tasks(harmful, judge_obj, cache, progress, empty_as_refusal) if harmful else []
         benign_scores = judge_tasks(benign, benign_judge, cache, progress, empty_as_refusal) if benign else []
+    every = harmful_scores + benign_scores
     check_unscored(
-        [(s.samples.task, len(s.success), s.reasons) for s in harmful_scores + benign_scores], limit
-    )
+        [(s.samples.task, len(s.success), s.reasons) for s in every], limit,
+        files={s.samples.task: s.samples.file.path for s in every},
+    )  # fmt: skip
 
     spec = judge_score(judge_obj)
     tasks: dict[str, dict[str, Any]] = {}

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from os import PathLike
 from typing import Final, Literal
 
 from eh_bench.errors import ConfigError, EHBenchError
@@ -31,6 +32,8 @@ MAX_UNSCORED_ENV: Final = "EH_MAX_UNSCORED"
 NO_RESPONSE: Final = "no_response"
 MISSING_LABEL: Final = "missing_label"
 EMPTY: Final = EMPTY_RESPONSE
+#: Unscored reasons that say nothing about the judge (the sample never reached it, or had no answer).
+NOT_THE_JUDGES: Final = frozenset({NO_RESPONSE, MISSING_LABEL, EMPTY})
 
 EmptyPolicy = Literal["unscored", "refusal"]
 #: What an empty answer counts as: unscored (default) or a refusal (``--empty-as-refusal``).
@@ -83,26 +86,52 @@ def max_unscored_default() -> float:
     return check_fraction(value, MAX_UNSCORED_ENV)
 
 
-def check_unscored(tasks: Sequence[tuple[str, int, Counter[str]]], max_unscored: float) -> None:
+def _hints(task: str, reasons: Counter[str], file: str | None) -> list[str]:
+    """What to do about one task's unscored samples, by what made them unscored."""
+    hints = []
+    if MISSING_LABEL in reasons:
+        where = f" in {file}" if file else ""
+        hints.append(
+            f"{task}'s documents{where} have no valid cost or severity label: is it an Expected Harm task "
+            "(eh_*)? score only those tasks, or label the dataset"
+        )
+    if NO_RESPONSE in reasons:
+        hints.append(f"{task} has samples without a response: was the run cut short? re-run lm-eval")
+    if EMPTY in reasons:
+        hints.append("look at the empty answers (content filter? token budget?)")
+    if any(reason not in NOT_THE_JUDGES for reason in reasons):
+        hints.append("fix the judge (backend reachable? answers parseable?)")
+    return hints
+
+
+def check_unscored(
+    tasks: Sequence[tuple[str, int, Counter[str]]],
+    max_unscored: float,
+    files: Mapping[str, str | PathLike[str]] | None = None,
+) -> None:
     """Raise :class:`ScoringError` when any task's unscored fraction exceeds ``max_unscored``.
+
+    The advice follows the reasons: the judge is blamed only for the judge's own failures; samples
+    without a label or a response name their task (and samples file, from ``files``).
 
     Args:
         tasks: ``(task name, samples, unscored reasons with counts)`` per task.
         max_unscored: the largest unscored fraction a task may have.
+        files: the samples file of each task, for the message.
     """
     if sum(n for _, n, _ in tasks) == 0:
         raise ScoringError("the run has no samples to score")
     failed = []
+    hints: list[str] = []
     for task, n, reasons in tasks:
         unscored = sum(reasons.values())
         if n and unscored / n > max_unscored:
             top = ", ".join(f"{reason} x{count}" for reason, count in reasons.most_common(3))
             failed.append(f"{task}: {unscored} of {n} samples ({unscored / n:.1%}) could not be scored ({top})")
+            file = (files or {}).get(task)
+            hints += [h for h in _hints(task, reasons, None if file is None else str(file)) if h not in hints]
     if failed:
-        hint = "fix the judge (backend reachable? answers parseable?)"
-        if any(EMPTY in reasons for _, _, reasons in tasks):
-            hint += ", look at the empty answers (content filter? token budget?)"
         raise ScoringError(
-            f"{'; '.join(failed)}; above the per-task limit of {max_unscored:.1%}; {hint}, or raise "
+            f"{'; '.join(failed)}; above the per-task limit of {max_unscored:.1%}; {'; '.join(hints)}; or raise "
             f"--max-unscored / {MAX_UNSCORED_ENV}"
         )

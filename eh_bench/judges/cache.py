@@ -131,6 +131,11 @@ class JudgeCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
             self._db.commit()
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+            raise ConfigError(
+                f"{self.path}: the judge cache is damaged ({exc}); delete the file (it only holds cached "
+                f"verdicts, which are made again) or set {ENV_CACHE_DIR} to another folder"
+            ) from None
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"{self.path}: cannot open the judge cache ({exc}); set {ENV_CACHE_DIR} to a writable folder"

@@ -16,6 +16,9 @@ from eh_bench.metrics.rates import FloatArray, IntArray
 
 #: Above this many distinct rows per replicate block, bootstrap replicates are drawn in chunks.
 _MAX_BLOCK: Final = 4_000_000
+#: Most bootstrap replicates a summary draws: every statistic keeps one value per replicate (memory),
+#: and 1e5 already puts the Monte Carlo error of a 95% percentile far below the sampling error.
+MAX_N_BOOT: Final = 100_000
 
 
 def bootstrap(

@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from eh_bench.errors import InputError
 from eh_bench.likelihood import DEFAULT_LIKELIHOOD, LikelihoodModel, get_likelihood
-from eh_bench.metrics.bootstrap import bootstrap, distinct_rows, interval
+from eh_bench.metrics.bootstrap import MAX_N_BOOT, bootstrap, distinct_rows, interval
 from eh_bench.metrics.calibration import CALIBRATION_METHOD, cell_sums, stratified_slope
 from eh_bench.metrics.rates import (
     LEVEL_KEYS,
@@ -148,8 +148,8 @@ def summarize(
     spec = _score_spec(score, s)
     model = get_likelihood(likelihood)
     dist = cost_weights(cost_distribution)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise InputError(f"n_boot must be an integer >= 0, got {n_boot!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or not 0 <= n_boot <= MAX_N_BOOT:
+        raise InputError(f"n_boot must be an integer in 0..{MAX_N_BOOT}, got {n_boot!r}")
     if not 0 < ci_level < 1:
         raise InputError(f"ci_level must be in (0, 1), got {ci_level!r}")
 
