@@ -137,17 +137,39 @@ def _queue_frame(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=QUEUE_HEADERS)
 
 
-def _attack_tables(record: Record | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+#: Columns of the attack tab's second table, in order (those an entry's rows have).
+ATTACK_DETAIL_COLUMNS = ("config", "variant", "jailbreak", "n", "n_unscored", "n_attack_failed", "usefulness", "guard",
+                         "guard_original_pass", "subtask_bypass", "task_bypass", "mean_original_cost",
+                         "mean_subtask_cost", "queries_per_success", "calls_per_request")
+
+
+def attack_baselines(record: Record, records: list[Record]) -> list[dict[str, Any]]:
+    """Imported published attacks (e.g. JailbreakBench artifacts) on the same model as ``record``, as attack
+    rows: variant ``none`` (the original requests), jailbreak ``METHOD (imported)``, one per dataset config."""
+    rows = []
+    for other in records:
+        e = other.entry
+        responses = e.get("responses") or {}
+        if e["model"]["id"] != record.entry["model"]["id"] or responses.get("origin") != "imported":
+            continue
+        asr = (e["metrics"].get("asr") or {}).get("value")
+        for config in e["dataset"].get("configs") or ["?"]:
+            rows.append({"config": config, "variant": "none", "jailbreak": f"{lb_data.method_of(e)} (imported)",
+                         "n": e["metrics"]["n"], "asr": asr})
+    return rows
+
+
+def _attack_tables(record: Record | None, baselines: list[dict[str, Any]] | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = record.entry.get("attacks", []) if record else []
     if not rows:
         return pd.DataFrame(), pd.DataFrame()
     frame = pd.DataFrame(rows)
-    matrix = frame.pivot_table(index=["config", "variant"], columns="jailbreak", values="asr", aggfunc="first")
+    both = pd.concat([frame, pd.DataFrame(baselines or [], columns=["config", "variant", "jailbreak", "n", "asr"])])
+    matrix = both.pivot_table(index=["config", "variant"], columns="jailbreak", values="asr", aggfunc="first")
     matrix = matrix.round(3).reset_index()
     matrix.columns = [str(c) for c in matrix.columns]
-    cols = [c for c in ("config", "variant", "jailbreak", "guard", "n", "usefulness", "subtask_bypass", "task_bypass")
-            if c in frame]
-    bypass = frame[cols].round(3)
+    bypass = frame[[c for c in ATTACK_DETAIL_COLUMNS if c in frame]].round(3)
     return matrix.astype(str), bypass.astype(str)
 
 
@@ -206,7 +228,8 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
 
     def attacks(name: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         found = board.by_name(name)
-        return _attack_tables(found[0] if found else None)
+        return _attack_tables(found[0] if found else None,
+                              attack_baselines(found[0], board.records()) if found else None)
 
     def probes(name: str | None) -> Any:
         found = board.by_name(name)
@@ -264,7 +287,8 @@ def build_app(store: Store, limiter: lb_submit.RateLimiter) -> gr.Blocks:
             with gr.Tab("Decomposition attacks", id="attacks"):
                 attack_empty = gr.Markdown(lb_about.ATTACKS_EMPTY, elem_id="attacks-empty")
                 attack_pick = gr.Dropdown(label="Entry", visible=False)
-                attack_matrix = gr.Dataframe(label="ASR: attack variant x jailbreak, per dataset config",
+                attack_matrix = gr.Dataframe(label=("ASR: attack variant x jailbreak, per dataset config; "
+                                                    "'METHOD (imported)': published attacks on the same model"),
                                              interactive=False, datatype="str", visible=False)
                 attack_bypass = gr.Dataframe(label="Usefulness and guard bypass", interactive=False, datatype="str",
                                              visible=False)
