@@ -111,3 +111,37 @@ def test_stats_of_a_folder_that_is_not_a_build_is_a_message(tmp_path: Path) -> N
     assert "no manifest" in cli_error(["dataset", "stats", str(tmp_path)])
     (tmp_path / MANIFEST_NAME).write_text("{" * 100_000, encoding="utf-8")
     assert MANIFEST_NAME in cli_error(["dataset", "stats", str(tmp_path)])
+
+
+@pytest.mark.parametrize(
+    ("damage", "line", "expected"),
+    [
+        ("bytes", 3, "is not UTF-8"),
+        ("column", 1, "column 'cost' appears twice"),
+        ("ragged", 3, "fields, but the header"),
+    ],
+)
+def test_a_broken_label_file_is_named(tmp_path: Path, damage: str, line: int, expected: str) -> None:
+    from eh_bench.errors import InputError
+
+    tree = fixture_tree(tmp_path / "inputs")
+    path = tree["labels_dir"] / "advbench.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if damage == "column":
+        lines = [lines[0] + ",cost", *(row + ",5" for row in lines[1:])]
+    elif damage == "ragged":
+        lines[2] += ",extra"
+    data = "\n".join(lines).encode("utf-8") + b"\n"
+    if damage == "bytes":
+        data = data.replace(lines[2].encode("utf-8"), lines[2].encode("utf-8") + b" \xe9", 1)
+    path.write_bytes(data)
+    with pytest.raises(InputError) as raised:
+        build_dataset(tmp_path / "ds", download=False, allow_changed_sources=True, **tree)
+    assert f"{path}:{line}" in str(raised.value) and expected in str(raised.value)
+
+
+def test_realworld_out_is_checked_before_reading_the_input(tmp_path: Path) -> None:
+    message = cli_error(
+        ["dataset", "realworld", "lmsys", "--input", str(tmp_path / "none"), "--out", str(tmp_path)]
+    )
+    assert "is a folder" in message

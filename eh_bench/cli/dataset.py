@@ -227,7 +227,7 @@ def realworld(
     language: Annotated[
         str | None, typer.Option("--language", help="Keep one language only (e.g. English).")
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Stop after this many rows.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Stop after this many rows.")] = None,
     revision: Annotated[
         str | None, typer.Option("--revision", help="Hub revision when --input is a Hub id.")
     ] = None,
@@ -239,9 +239,11 @@ def realworld(
 
     Example: eh-bench dataset realworld lmsys --input lmsys/lmsys-chat-1m --out lmsys_toxic.jsonl --limit 1000
     """
+    from eh_bench.atomic import check_output_file
     from eh_bench.sources import REALWORLD
     from eh_bench.sources.realworld import extract, iter_records, write_jsonl
 
+    check_output_file(out)
     adapter = REALWORLD.get(name)
     records = iter_records(source, columns=adapter.columns, revision=revision)
     with console.status(f"streaming {source}"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Final
 from eh_bench.errors import LabelError
 from eh_bench.rubric import Label, cost_rule_problem, validate_label
 from eh_bench.sources.base import Row
+from eh_bench.tables import read_rows, read_text
 
 #: The packaged label folder.
 DEFAULT_LABELS_DIR: Final = Path(__file__).resolve().parent.parent / "labels"
@@ -78,25 +80,24 @@ def read_label_file(path: Path, source: str) -> dict[str, LabelRecord]:
             repeated id, a malformed hash, an out-of-range level or an unknown harm category.
     """
     records: dict[str, LabelRecord] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        for column in LABEL_COLUMNS:
-            if column not in header:
-                raise LabelError(
-                    f"{path}:1:{column}: header lacks column {column!r}; a label file has the columns "
-                    f"{','.join(LABEL_COLUMNS)}"
-                )
-        for rec in reader:
-            where = f"{path}:{reader.line_num}"
-            record = _record(rec, source, where)
-            previous = records.get(record.source_id)
-            if previous is not None:
-                raise LabelError(
-                    f"{where}:source_id: {record.source_id!r} is labelled twice (also at {previous.where}); "
-                    "keep one row per source_id"
-                )
-            records[record.source_id] = record
+    text = read_text(path, "a label file")  # bytes that are not UTF-8 are named by line
+    header = [name.strip() for name in next(csv.reader(io.StringIO(text, newline="")), [])]
+    for column in LABEL_COLUMNS:
+        if column not in header:
+            raise LabelError(
+                f"{path}:1:{column}: header lacks column {column!r}; a label file has the columns "
+                f"{','.join(LABEL_COLUMNS)}"
+            )
+    # read_rows refuses a column named twice and a row with more or fewer fields than the header
+    for where, rec in read_rows(path, "a label file"):
+        record = _record(rec, source, where)
+        previous = records.get(record.source_id)
+        if previous is not None:
+            raise LabelError(
+                f"{where}:source_id: {record.source_id!r} is labelled twice (also at {previous.where}); "
+                "keep one row per source_id"
+            )
+        records[record.source_id] = record
     return records
 
 

@@ -199,10 +199,11 @@ def extract(
 
 
 def write_jsonl(rows: Iterable[Row], out: Path) -> int:
-    """Write rows as JSON lines (one :meth:`Row.as_dict` per line); returns the count."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Write rows as JSON lines (one :meth:`Row.as_dict` per line), atomically; returns the count."""
+    from eh_bench.atomic import atomic_open
+
     count = 0
-    with out.open("w", encoding="utf-8") as fh:
+    with atomic_open(out) as fh:
         for row in rows:
             fh.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
             count += 1
