@@ -11,6 +11,7 @@ from eh_bench.attacks.calls import Caller, CallStats
 from eh_bench.attacks.decomposition import (
     EXAMPLE_ANSWER,
     MAX_SUBTASK_CHARS,
+    RETRY_TEMPERATURE,
     MalformedDecomposition,
     build_messages,
     check_k,
@@ -114,3 +115,9 @@ def test_a_cut_answer_says_so(tmp_path: Path) -> None:
     cut = ScriptedBackend(lambda _c: ChatResult(text='["Pick a park.", "Pack', finish_reason="length"), spec="f")
     result = decompose(_caller(tmp_path), cut, SCOPE, TASK, retries=0)
     assert result.status == "failed" and "cut at max_new_tokens" in result.reason
+
+
+def test_the_first_attempt_is_greedy_and_retries_are_sampled(tmp_path: Path) -> None:
+    backend = constant("No.", spec="fake:attacker")
+    decompose(_caller(tmp_path), backend, SCOPE, TASK, retries=2)
+    assert [call["temperature"] for call in backend.calls] == [0.0, RETRY_TEMPERATURE, RETRY_TEMPERATURE]
