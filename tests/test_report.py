@@ -245,3 +245,18 @@ def test_read_report_refuses_other_files(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps({"report_version": 1, "model": {}}))
     with pytest.raises(InputError, match="'dataset' is missing"):
         read_report(tmp_path)
+
+
+def test_a_judge_on_the_embedded_model_is_named_in_the_report(tmp_path: Path) -> None:
+    """The embedded model may judge only when named, and the report then says so."""
+    from judge_fakes import ScriptedBackend
+
+    from eh_bench.judges import JudgeCache
+
+    run, _ = _empty_run(tmp_path / "run")
+    judge = get_judge("harmbench", ScriptedBackend(lambda _c: "No", spec="smollm2"))
+    with JudgeCache(tmp_path / "cache.sqlite") as cache:
+        scored = score_run(run, judge, n_boot=0, cache=cache, progress=False)
+    report, _, md_path = save_report(scored, tmp_path / "out", plots=False)
+    assert report["judge"]["backend"] == "smollm2" and report["judge"]["backend_embedded"] is True
+    assert "The judge ran on the embedded model `smollm2`" in md_path.read_text()
