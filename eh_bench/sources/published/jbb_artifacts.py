@@ -11,12 +11,12 @@ reference verdict. A row with a null ``prompt``/``response`` is an attack that s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from eh_bench.errors import SourceError
+from eh_bench.jsonio import loads_strict
 from eh_bench.sources.base import SourceFile
 from eh_bench.sources.published.record import HARMFUL, NOT_HARMFUL, PublishedFile, PublishedResponse
 
@@ -144,8 +144,8 @@ def read_artifact(
             the file, the row and the field).
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = loads_strict(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise _fail(path, "whole file", f"not valid UTF-8 JSON ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
         raise _fail(path, "top level", "expected an object with 'parameters' and 'jailbreaks'")
