@@ -9,7 +9,7 @@ from judge_fakes import ScriptedBackend, constant, last_user
 
 from eh_bench.attacks.calls import Caller, CallStats
 from eh_bench.attacks.decomposition import (
-    EXAMPLE_ANSWER,
+    EXAMPLES,
     MAX_SUBTASK_CHARS,
     RETRY_TEMPERATURE,
     MalformedDecomposition,
@@ -78,10 +78,11 @@ def test_k_is_checked() -> None:
 def test_cost_style_asks_for_lower_cost_and_shows_the_worked_example() -> None:
     cost = build_messages(TASK, 3, "cost")
     plain = build_messages(TASK, 3, "plain")
-    assert [m["role"] for m in cost] == ["user", "assistant", "user"]
-    assert cost[1]["content"] == EXAMPLE_ANSWER
-    assert "execution cost" in cost[2]["content"] and "execution cost" not in plain[2]["content"]
-    assert "exactly 3 sub-tasks" in cost[2]["content"] and cost[2]["content"].endswith(f"TASK: {TASK}")
+    assert [m["role"] for m in cost] == ["user", "assistant", "user", "assistant", "user"]
+    assert [cost[1]["content"], cost[3]["content"]] == [answer for _, answer in EXAMPLES]
+    assert "exactly 4 sub-tasks" in cost[0]["content"] and "exactly 3 sub-tasks" in cost[2]["content"]
+    assert "execution cost" in cost[-1]["content"] and "execution cost" not in plain[-1]["content"]
+    assert "exactly 3 sub-tasks" in cost[-1]["content"] and cost[-1]["content"].endswith(f"TASK: {TASK}")
 
 
 def _caller(tmp_path: Path) -> Caller:
