@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_score import write_run  # noqa: E402  (the same synthetic run as benchmark 9a)
+from bench_score import write_run  # the same synthetic run as benchmark 9a
 
 
 def _baseline(files: list[Path]) -> int:
