@@ -59,8 +59,8 @@ def test_extraction_streams_chunks_skips_long_prompts_and_resumes(smollm2: tuple
     stats = extract_to_store(model, lambda t: encode(backend, t), prompts, store, pad_id=tokenizer.pad_token_id,
                              batch_size=2, chunk_rows=3, max_length=64)
     assert stats.extracted == 7 and list(stats.skipped) == ["long"] and "over --max-length 64" in stats.skipped["long"]
-    # batches of 2, 2, 2, 1: a chunk is flushed once it holds >= 3 rows, and at the end
-    assert [len(c["rows"]) for c in store.index["chunks"]] == [4, 3] and store.complete
+    # batches of 2, 2, 2, 1 fill chunks of exactly 3 rows (a batch may straddle two), the rest at the end
+    assert [len(c["rows"]) for c in store.index["chunks"]] == [3, 3, 1] and store.complete
     states = store.layers(["h6", "h0"]).layer(30)
     direct = batch_states(model, [encode(backend, HARMLESS[6]), encode(backend, HARMLESS[0])],
                           tokenizer.pad_token_id, "last")[30]

@@ -9,9 +9,9 @@ plus one per layer (31 for SmolLM2-135M's 30 layers). Pooling:
 * ``mean``: the mean over every token of the templated prompt.
 
 Prompts are sorted by length and padded on the left (position ids count real tokens only), so a batch
-wastes little work and the last position is every prompt's last token. Pooled states go into a buffer
-of at most ``chunk_rows`` prompts, written as one safetensors chunk when full: memory does not grow
-with the number of prompts. A prompt longer than ``max_length`` tokens is skipped with a reason.
+wastes little work and the last position is every prompt's last token. Pooled states go into one
+reused buffer of ``chunk_rows`` prompts, written as a safetensors chunk each time it is full: memory
+does not grow with the number of prompts. A prompt longer than ``max_length`` tokens is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -140,18 +140,27 @@ def extract_to_store(
         else:
             todo.append((sha, ids))
     todo.sort(key=lambda item: len(item[1]), reverse=True)
+    buffer: npt.NDArray[np.float32] | None = None  # one chunk, allocated once and reused
     rows: list[str] = []
-    parts: list[npt.NDArray[np.float32]] = []
     for begin in range(0, len(todo), batch_size):
-        chunk = todo[begin : begin + batch_size]
-        parts.append(batch_states(model, [ids for _, ids in chunk], pad_id, pool))
-        rows += [sha for sha, _ in chunk]
-        stats.tokens += sum(len(ids) for _, ids in chunk)
-        if len(rows) >= chunk_rows or begin + batch_size >= len(todo):
-            store.write_chunk(rows, np.concatenate(parts, axis=1))
-            rows, parts = [], []
+        batch = todo[begin : begin + batch_size]
+        states = batch_states(model, [ids for _, ids in batch], pad_id, pool)
+        if buffer is None:
+            buffer = np.empty((states.shape[0], chunk_rows, states.shape[2]), dtype=np.float32)
+        stats.tokens += sum(len(ids) for _, ids in batch)
+        taken = 0
+        while taken < len(batch):  # a batch may straddle two chunks
+            room = min(chunk_rows - len(rows), len(batch) - taken)
+            buffer[:, len(rows) : len(rows) + room] = states[:, taken : taken + room]
+            rows += [sha for sha, _ in batch[taken : taken + room]]
+            taken += room
+            if len(rows) == chunk_rows:
+                store.write_chunk(rows, buffer)
+                rows = []
         if progress is not None:
             progress(min(begin + batch_size, len(todo)), len(todo))
+    if rows and buffer is not None:
+        store.write_chunk(rows, buffer[:, : len(rows)])
     stats.extracted = len(todo)
     store.finish({"skipped": stats.skipped})
     stats.seconds = time.perf_counter() - start

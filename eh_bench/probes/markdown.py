@@ -101,7 +101,7 @@ def _decode(report: Mapping[str, Any], target: str) -> list[str]:
         return [f"## Decoding {target}", "", f"Not scored: {report['probes']['unscored'].get('decode_' + target)}", ""]
     texts = ", ".join(f"{name.replace('_', ' ')} Spearman {_ci(t['spearman'])}" for name, t in d["text_baselines"].items())
     within = d["strata"] is not None
-    head = "| layer | Spearman | accuracy | shuffled Spearman p95 |" + (" within severity |" if within else "") + " beyond text | p |"
+    head = "| layer | Spearman | accuracy | shuffled Spearman p95 |" + (" within severity |" if within else "") + " beyond text | p, beyond text |"
     lines = [f"## Decoding {target} (n = {d['n']})", "", f"Text baselines: {texts}.", "", head,
              "|---:|---|---|---:|" + ("---|" if within else "") + "---|---:|"]
     for layer in d["layers"]:
