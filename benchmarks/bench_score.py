@@ -15,7 +15,7 @@ Then times, interleaved and best of ``--repeat``:
 
 Ratios are wall time / baseline wall time (CPU time in brackets). Goal: <= 1.5.
 
-Example: .venv/bin/python benchmarks/bench_score.py --n 200000
+Example: EH_SOURCES_DIR=../shared/sources .venv/bin/python benchmarks/bench_score.py --n 200000
 """
 
 from __future__ import annotations
@@ -105,14 +105,24 @@ def baseline(files: list[Path]) -> int:
     return n
 
 
-def in_process(run: Path, out: Path) -> None:
+def build_dataset(root: Path) -> Path:
+    """A built dataset folder for the report's provenance (the samples' docs are synthetic rows of it)."""
+    if not os.environ.get("EH_SOURCES_DIR"):
+        sys.exit("set EH_SOURCES_DIR to the folder of source files (or pass --dataset DIR of a built dataset)")
+    out = root / "dataset"
+    exe = str(Path(sys.executable).with_name("eh-bench"))
+    subprocess.run([exe, "dataset", "build", "--out", str(out)], check=True, capture_output=True)
+    return out
+
+
+def in_process(run: Path, out: Path, dataset: Path) -> None:
     from eh_bench.evaluation.scoring import score_run
     from eh_bench.report.document import save_report
 
-    save_report(score_run(run, progress=False), out)
+    save_report(score_run(run, progress=False), out, dataset=str(dataset))
 
 
-def breakdown(run: Path, out: Path) -> dict[str, float]:
+def breakdown(run: Path, out: Path, dataset: Path) -> dict[str, float]:
     """CPU seconds of each phase of the in-process path (one pass)."""
     from eh_bench.evaluation.samples import read_run
     from eh_bench.evaluation.scoring import judge_tasks, score_run, summarize_scores
@@ -135,14 +145,15 @@ def breakdown(run: Path, out: Path) -> dict[str, float]:
     phases["metrics.summarize (6 tasks + group)"] = time.process_time() - t
     scored = score_run(samples, progress=False)
     t = time.process_time()
-    save_report(scored, out)
+    save_report(scored, out, dataset=str(dataset))
     phases["report.json + report.md + 3 plots"] = time.process_time() - t
     return phases
 
 
-def cli(run: Path, out: Path, *extra: str) -> None:
+def cli(run: Path, out: Path, dataset: Path, *extra: str) -> None:
     exe = str(Path(sys.executable).with_name("eh-bench"))
-    subprocess.run([exe, "score", str(run), "--out", str(out), *extra], check=True, capture_output=True)
+    command = [exe, "score", str(run), "--out", str(out), "--dataset", str(dataset), *extra]
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def _cpu() -> float:
@@ -164,9 +175,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000, help="samples")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions (best is kept)")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
+    parser.add_argument("--dataset", type=Path, default=None, help="built dataset (default: built from $EH_SOURCES_DIR)")
     args = parser.parse_args()
 
     root = args.dir or Path(tempfile.mkdtemp(prefix="eh-bench-score-"))
+    dataset = args.dataset or build_dataset(root)
     run = root / "run"
     shutil.rmtree(run, ignore_errors=True)
     start = time.perf_counter()
@@ -178,9 +191,9 @@ def main() -> None:
 
     steps: dict[str, Callable[[], object]] = {
         "json.loads line by line (baseline)": lambda: baseline(files),
-        "score_run + save_report, in process": lambda: in_process(run, root / "out_inproc"),
-        "eh-bench score (CLI, new process)": lambda: cli(run, root / "out_cli"),
-        "eh-bench score --no-plots (CLI)": lambda: cli(run, root / "out_noplots", "--no-plots"),
+        "score_run + save_report, in process": lambda: in_process(run, root / "out_inproc", dataset),
+        "eh-bench score (CLI, new process)": lambda: cli(run, root / "out_cli", dataset),
+        "eh-bench score --no-plots (CLI)": lambda: cli(run, root / "out_noplots", dataset, "--no-plots"),
     }
     best: dict[str, tuple[float, float]] = {}
     for _ in range(args.repeat):
@@ -198,7 +211,7 @@ def main() -> None:
     print(
         "\nCPU seconds by phase (in process, imports warm):\n| phase | CPU s | share of baseline CPU |\n|---|---:|---:|"
     )
-    for name, cpu in breakdown(run, root / "out_breakdown").items():
+    for name, cpu in breakdown(run, root / "out_breakdown", dataset).items():
         print(f"| {name} | {cpu:.2f} | {cpu / base_cpu:.2f} |")
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
