@@ -11,6 +11,7 @@ from eh_bench.attacks.calls import Caller, CallStats
 from eh_bench.attacks.decomposition import (
     EXAMPLES,
     MAX_SUBTASK_CHARS,
+    RETRY_NOTE,
     RETRY_TEMPERATURE,
     MalformedDecomposition,
     build_messages,
@@ -89,14 +90,15 @@ def _caller(tmp_path: Path) -> Caller:
     return Caller(Journal(tmp_path / "journal.jsonl"), CallStats())
 
 
-def test_a_malformed_answer_is_retried_with_the_reason(tmp_path: Path) -> None:
+def test_a_malformed_answer_is_retried_with_a_note_and_sampled(tmp_path: Path) -> None:
     answers = iter(["Well, first you pick a park.", '["Pick a park.", "Pack food."]'])
     backend = ScriptedBackend(lambda _c: next(answers), spec="fake:attacker")
     result = decompose(_caller(tmp_path), backend, SCOPE, TASK, k=4, style="cost", retries=2)
     assert result.status == "ok" and result.subtasks == ("Pick a park.", "Pack food.") and result.attempts == 2
-    retry = backend.conversations[1]
-    assert retry[-2] == {"role": "assistant", "content": "Well, first you pick a park."}
-    assert "no JSON array" in last_user(retry)
+    first, retry = backend.conversations
+    assert len(retry) == len(first) and retry[:-1] == first[:-1]
+    assert last_user(retry) == last_user(first) + RETRY_NOTE.format(number=2)
+    assert [call["temperature"] for call in backend.calls] == [0.0, RETRY_TEMPERATURE]
 
 
 def test_a_decomposition_that_stays_malformed_fails_and_is_never_the_original(tmp_path: Path) -> None:
@@ -104,6 +106,7 @@ def test_a_decomposition_that_stays_malformed_fails_and_is_never_the_original(tm
     result = decompose(_caller(tmp_path), backend, SCOPE, TASK, retries=2)
     assert result.status == "failed" and result.subtasks == () and result.attempts == 3
     assert "no JSON array" in result.reason and len(backend.calls) == 3
+    assert len({last_user(c) for c in backend.conversations}) == 3  # every attempt asks differently
 
 
 def test_an_attacker_failure_is_an_error_not_a_failed_attack(tmp_path: Path) -> None:
