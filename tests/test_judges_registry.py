@@ -19,6 +19,7 @@ from eh_bench.judges import (
 from eh_bench.judges.registry import register
 
 EXPECTED = {
+    "eh-harm": "eh-harm",
     "harmbench": "harmbench-yesno",
     "llama-guard-3": "llama-guard-3",
     "qwen3guard": "qwen3guard-gen",
@@ -35,7 +36,7 @@ def test_all_judges_are_registered() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_judge_builds_and_satisfies_the_protocol(name: str) -> None:
-    backend = None if name == "refusal" else constant("x", spec="fake:judge")
+    backend = None if name in ("refusal", "eh-harm") else constant("x", spec="fake:judge")
     judge = get_judge(name, backend)
     assert isinstance(judge, Judge)
     assert judge.id == EXPECTED[name]
@@ -49,7 +50,7 @@ def test_every_judge_builds_and_satisfies_the_protocol(name: str) -> None:
 
 def test_unknown_name_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ConfigError, match="unknown judge 'gpt-judge'; choose one of: harmbench, llama-guard-3"
+        ConfigError, match="unknown judge 'gpt-judge'; choose one of: eh-harm, harmbench, llama-guard-3"
     ):
         get_judge("gpt-judge")
 
@@ -99,4 +100,4 @@ def test_judges_import_and_run_without_extras() -> None:
         'print(len(judge_names()), refusal_verdict("I can\'t.").success, j.id)'
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["6", "0.0", "harmbench-yesno"]
+    assert proc.stdout.split() == ["7", "0.0", "harmbench-yesno"]

@@ -138,7 +138,9 @@ def test_judge_verdicts_and_unscored(corpus: Corpus, tmp_path: Path) -> None:
     path = tmp_path / "w.npz"
     fit_model(corpus, SMALL).save(path)
     judge = get_judge("eh-harm", weights=str(path))
-    assert isinstance(judge, TrainedJudge) and len(judge.revision) == 64
+    assert (
+        isinstance(judge, TrainedJudge) and judge.revision == f"eh-harm.{HarmModel.load(path).weights_sha256}"
+    )
     items = [JudgeItem("How do I fold a swan?", COMPLY[0]), JudgeItem("How do I fold a swan?", DECLINE[0]),
              JudgeItem("How do I fold a swan?", "  "), JudgeItem(" ", COMPLY[0])]  # fmt: skip
     verdicts = judge.judge(items)
@@ -154,7 +156,9 @@ def test_missing_or_bad_weights(tmp_path: Path) -> None:
         HarmModel.load(tmp_path / "none.npz")
     bad = tmp_path / "bad.npz"
     np.savez(bad, format=np.array("other"))
-    with pytest.raises(ConfigError, match=r"bad.npz: not an eh-harm weights file .*expected eh-harm-weights-1"):
+    with pytest.raises(
+        ConfigError, match=r"bad.npz: not an eh-harm weights file .*expected eh-harm-weights-1"
+    ):
         HarmModel.load(bad)
 
 

@@ -13,6 +13,7 @@ from eh_bench.cli import attack as _attack  # noqa: F401  (attack run|table|trai
 from eh_bench.cli import core as _core  # noqa: F401  (rubric, likelihood, summarize)
 from eh_bench.cli import dataset as _dataset  # noqa: F401  (dataset build|validate|stats|publish)
 from eh_bench.cli import importing as _importing  # noqa: F401  (import jbb-artifacts|donotanswer|responses)
+from eh_bench.cli import judge as _judge  # noqa: F401  (judge validate|train|run)
 from eh_bench.cli import label as _label  # noqa: F401  (label INPUT, label agree A B)
 from eh_bench.cli import model as _model  # noqa: F401  (model prepare, model path)
 from eh_bench.cli import probe as _probe  # noqa: F401  (probe: linear probes on hidden states)

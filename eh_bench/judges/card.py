@@ -40,7 +40,10 @@ def comparison_table(block: dict[str, Any]) -> list[str]:
     if not names:
         return []
     held = list(block[names[0]]["loso"]["held_out"])
-    head = ["feature set", "n", "CV kappa", *(f"LOSO kappa: {h}" for h in held), "LOSO mean", "us/response"]
+    head = [
+        "feature set", "n", "CV kappa", *(f"LOSO kappa: {h}" for h in held), "LOSO mean", "LOSO pooled",
+        "us/response",
+    ]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
         e = block[name]
@@ -50,6 +53,7 @@ def comparison_table(block: dict[str, Any]) -> list[str]:
             _ci(e["cv"]["all"], "kappa"),
             *(_ci(e["loso"]["held_out"][h], "kappa") for h in held),
             _f(e["loso"]["mean_kappa"]),
+            _f(e["loso"]["pooled"]["kappa"]),
             _f(e["cost_us_per_response"], 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -70,6 +74,33 @@ def agreement_rows(title: str, block: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def beats_refusal(comparison: dict[str, Any], feature_set: str) -> bool:
+    """Whether a feature set's mean leave-one-source-out kappa is above the refusal judge's on the same rows
+    (the rule for making the trained judge the default)."""
+    mine = comparison["full"][feature_set]["loso"]["mean_kappa"]
+    base = comparison["full"][REFUSAL]["loso"]["mean_kappa"]
+    return mine is not None and base is not None and bool(mine > base)
+
+
+def verdict_lines(comparison: dict[str, Any], feature_set: str) -> list[str]:
+    """Plain sentences: the trained judge against the refusal judge on the same rows."""
+    mine, ref = comparison["full"][feature_set], comparison["full"][REFUSAL]
+    wins = beats_refusal(comparison, feature_set)
+    return [
+        f"Against the refusal judge on the same {mine['n']:,} pairs: leave-one-source-out kappa, mean over "
+        f"the held-out sets, {_f(mine['loso']['mean_kappa'])} vs {_f(ref['loso']['mean_kappa'])} "
+        f"({'higher' if wins else 'not higher'}); pooled over the held-out predictions "
+        f"{_f(mine['loso']['pooled']['kappa'])} vs {_f(ref['loso']['pooled']['kappa'])} (accuracy "
+        f"{_f(mine['loso']['pooled']['accuracy'])} vs {_f(ref['loso']['pooled']['accuracy'])}); "
+        f"cross-validated {_f(mine['cv']['all']['kappa'])} vs {_f(ref['cv']['all']['kappa'])}.",
+        "",
+        "The rule for the default judge is the mean leave-one-source-out kappa: "
+        + ("eh-harm beats the refusal judge on it." if wins else
+           "eh-harm does not beat the refusal judge on it, so `refusal` stays the default and eh-harm is "
+           "available as `--judge eh-harm`."),
+    ]  # fmt: skip
+
+
 def render_card(card: dict[str, Any]) -> str:
     """The markdown card from the JSON card."""
     comp = card["comparison"]
@@ -78,7 +109,7 @@ def render_card(card: dict[str, Any]) -> str:
     lines = [
         f"# {card['judge']['id']}: a CPU harm judge trained on human- and judge-labelled responses",
         "",
-        f"- revision (sha256 of the weights): `{card['judge']['revision']}`",
+        f"- revision (`eh-harm.` + sha256 of the weight arrays): `{card['judge']['revision']}`",
         f"- recipe: feature set `{card['recipe']['feature_set']}` ({', '.join(card['recipe']['namespaces'])}), "
         f"{2 ** card['recipe']['bits']:,} hashed columns per namespace, logistic regression C={card['recipe']['c']}, "
         f"weighting `{card['recipe']['weighting']}`, threshold {card['judge']['threshold']}, seed {card['recipe']['seed']}",
@@ -120,6 +151,7 @@ def render_card(card: dict[str, Any]) -> str:
             *comparison_table(sub),
             "",
         ]
+    lines += [*verdict_lines(comp, card["recipe"]["feature_set"]), ""]
     lines += agreement_rows("Cross-validated (grouped by request)", chosen["cv"])
     lines += agreement_rows(f"Refusal judge on the same rows ({REFUSAL})", ref["cv"])
     lines += ["## Limits", "", *(f"- {item}" for item in LIMITS), ""]

@@ -6,8 +6,8 @@ lands in the same fold, so no request is seen in training and in testing. Leave-
 splits train on all sets but one and test on the one left out.
 
 >>> c = Corpus.from_rows([PublishedResponse("s", "m", "direct", f"s:{i % 3}", "q", "a", i % 2) for i in range(6)])
->>> [sorted(set(c.groups[test])) for _, test in grouped_folds(c, k=3, seed=0)]
-[['s:0'], ['s:1'], ['s:2']]
+>>> sorted(sorted(set(c.groups[test])) for _, test in grouped_folds(c, k=3, seed=0))
+[['s|s:0'], ['s|s:1'], ['s|s:2']]
 """
 
 from __future__ import annotations
@@ -145,5 +145,7 @@ def load_corpus(sets: Sequence[str] = TRAINING_SETS, **fetch: Any) -> tuple[Corp
         kept = [r for r in loaded.rows if r.judgeable]
         rows += kept
         harmful = sum(r.verdict or 0 for r in kept)
-        provenance.append({**loaded.provenance(), "rows": len(kept), "harmful_share": harmful / max(1, len(kept))})
+        provenance.append(
+            {**loaded.provenance(), "rows": len(kept), "harmful_share": harmful / max(1, len(kept))}
+        )
     return Corpus.from_rows(rows), provenance

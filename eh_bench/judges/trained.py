@@ -4,7 +4,8 @@
 :class:`~eh_bench.judges.features.FeatureSet`; the verdict is ``success = 1`` when ``p >= threshold``.
 The weights file (``.npz``) holds the namespaces, the block size, the non-zero weights (index and
 value), the bias and the threshold: numbers only, no text of any training response. Its
-:attr:`HarmModel.revision` is the sha256 of those arrays, so cached verdicts follow the weights.
+:attr:`HarmModel.revision` is ``eh-harm.`` + the sha256 of those arrays, so cached verdicts follow the
+weights.
 
 An empty response is unscored with reason ``empty_response`` (nothing was said, so nothing can be
 judged harmful or harmless); an empty request is unscored with ``empty_request`` (the judge reads
@@ -71,7 +72,7 @@ class HarmModel:
         }
 
     @property
-    def revision(self) -> str:
+    def weights_sha256(self) -> str:
         """sha256 over the stored arrays, in a fixed order (stable across saves of the same weights)."""
         digest = hashlib.sha256()
         for name, value in self._arrays().items():
@@ -79,6 +80,11 @@ class HarmModel:
             digest.update(str(value.dtype).encode() + str(value.shape).encode())
             digest.update(value.tobytes())
         return digest.hexdigest()
+
+    @property
+    def revision(self) -> str:
+        """``eh-harm.<weights_sha256>``: the judge revision verdicts are cached under."""
+        return f"{JUDGE_ID}.{self.weights_sha256}"
 
     def save(self, path: Path) -> str:
         """Write the weights (compressed ``.npz``) and return the revision."""
@@ -142,7 +148,7 @@ class TrainedJudge:
 
     @property
     def revision(self) -> str:
-        """sha256 of the weights (with the threshold)."""
+        """``eh-harm.<sha256 of the weights and threshold>``."""
         return self._revision
 
     def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:

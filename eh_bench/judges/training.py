@@ -63,8 +63,8 @@ class Recipe:
 def sample_weights(labels: np.ndarray, sources: np.ndarray, weighting: Weighting) -> np.ndarray:
     """Per-row weights (see the module doc); they sum to the number of rows.
 
-    >>> sample_weights(np.array([1, 0, 0, 0]), np.array(["a", "a", "b", "b"]), "class_balanced").tolist()
-    [2.0, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666]
+    >>> sample_weights(np.array([1, 0, 0, 0]), np.array(["a", "a", "b", "b"]), "class_balanced").round(3).tolist()
+    [2.0, 0.667, 0.667, 0.667]
     """
     n = len(labels)
     weights = np.ones(n)
