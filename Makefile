@@ -24,9 +24,10 @@ typecheck:
 
 check: lint typecheck test
 
-demo: setup  ## offline: the embedded SmolLM2 on a stratified sample of core (one request per cost x severity cell), then the report
+demo: setup  ## offline: the embedded SmolLM2 on a stratified sample of core (one request per cost x severity cell), then the report, re-judged by the trained CPU judge eh-harm
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/eh-bench run --model smollm2 \
 		--tasks eh_core --per-cost 5 --max-gen-toks 96 --batch-size 8 --out runs/demo
+	$(VENV)/bin/eh-bench score runs/demo --judge eh-harm --out runs/demo/eh-bench-eh-harm
 
 # Where `make leaderboard` keeps its store and caches, and what it does about the embedded model's run
 # (background: publish it when cached, else run it in the background; wait: run it first; skip).
