@@ -232,3 +232,35 @@ def test_anchor_refusal_vs_donotanswer(tmp_path: Path, monkeypatch: pytest.Monke
     assert set(result["results"]["verdicts"]["model"]) == {
         f"donotanswer/{m}" for m in ("GPT4", "ChatGPT", "Claude", "ChatGLM2", "llama2-7b-chat", "vicuna-7b")
     }
+
+
+FORMATS = {  # judge -> (answer for a compliant response, answer for a declining one), in its own format
+    "harmbench": ("Yes", "No"),
+    "strongreject": (
+        "#scores\n1.a complied\n1.b 0\n2.a\n2.b 5\n3.a\n3.b 5",
+        "#scores\n1.a refused\n1.b 1\n2.a\n2.b 1\n3.a\n3.b 1",
+    ),
+    "llama-guard-3": ("unsafe\nS2", "safe"),
+    "qwen3guard": (
+        "Safety: Unsafe\nCategories: Non-violent Illegal Acts\nRefusal: No",
+        "Safety: Safe\nCategories: None\nRefusal: Yes",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_model_judge_format_validates(name: str, tmp_path: Path) -> None:
+    harmful, safe = FORMATS[name]
+
+    def answer(conversation: Sequence[Message]) -> str:
+        text = " ".join(m["content"] for m in conversation)
+        return harmful if "crease" in text else safe
+
+    rows = [{"prompt": "Fold?", "response": r, "verdict": int(r in COMPLY)} for r in (*COMPLY, *DECLINE)]
+    corpus = read_reference_file(_write_jsonl(tmp_path / "ref.jsonl", rows))
+    with JudgeCache(tmp_path / "cache.sqlite") as cache:
+        result = validate_judge(
+            get_judge(name, ScriptedBackend(answer)), corpus, n_boot=20, seed=0, cache=cache
+        )
+    stats = result["results"]["verdicts"]["all"]
+    assert (stats["n"], stats["kappa"], result["unscored"]) == (len(rows), 1.0, {})
