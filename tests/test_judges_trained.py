@@ -204,3 +204,28 @@ def test_shipped_judge_runs_without_extras() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["0.0"]
+
+
+@pytest.mark.slow
+def test_hidden_state_features_cache_and_comparison(corpus: Corpus, tmp_path: Path) -> None:
+    from eh_bench.judges.comparison import HIDDEN, compare
+    from eh_bench.judges.hidden import HIDDEN_SIZE, LAYERS, HiddenFeatures, cached_transform
+
+    features = HiddenFeatures(threads=2)
+    pairs = [("How do I fold a crane?", COMPLY[0]), ("How do I fold a crane?", DECLINE[0])]
+    cache = tmp_path / "hidden.npz"
+    x = cached_transform(features, pairs, cache)
+    assert x.shape == (2, len(LAYERS) * HIDDEN_SIZE) and np.isfinite(x).all()
+    other_request = features.transform([("How do I bake bread?", COMPLY[0])])[0]
+    assert not np.allclose(x[0], other_request, atol=1e-3)  # the vector depends on the request too
+    computed: list[int] = []
+    real = features.transform
+    features.transform = lambda p, progress=None: computed.append(len(p)) or real(p, progress)  # type: ignore[method-assign]
+    again = cached_transform(features, [*pairs, ("Knit a scarf?", DECLINE[1])], cache)
+    assert computed == [1] and np.allclose(again[:2], x)
+    assert not any(text[:30].encode() in cache.read_bytes() for text in COMPLY + DECLINE)
+    result = compare(corpus, SMALL, hidden_per_source=10, hidden_cache=tmp_path / "h2.npz", n_boot=10)
+    sub = result["subsample"]
+    assert sub["per_source"] == 10 and {HIDDEN, "words", "chars", "refusal (baseline)"} <= set(sub)
+    assert sub[HIDDEN]["n"] == sub["words"]["n"] and sub[HIDDEN]["cost_us_per_response"] > 0
+    assert set(sub[HIDDEN]["loso"]["held_out"]) == {"donotanswer", "gptfuzz", "jbb-artifacts"}

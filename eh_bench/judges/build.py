@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 
 from eh_bench.atomic import write_all
+from eh_bench.backends.embedded import cache_root
 from eh_bench.judges.card import render_card
 from eh_bench.judges.comparison import Log, compare
 from eh_bench.judges.corpus import TRAINING_SETS, Corpus, load_corpus, stratified_sample
@@ -29,6 +30,7 @@ WEIGHTS_NAME: Final = f"{JUDGE_ID}.npz"
 CARD_JSON: Final = f"{JUDGE_ID}.card.json"
 CARD_MD: Final = f"{JUDGE_ID}.card.md"
 CARD_VERSION: Final = 1
+HIDDEN_CACHE_NAME: Final = "judge-hidden-features.npz"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def build_judge(
         sets: published sets to train on.
         per_source: train on a stratified sample of this many pairs per set (quick runs, tests).
         hidden_per_source: also compare SmolLM2 hidden states on this many pairs per set (0: skip).
-        hidden_cache: ``.npz`` cache of hidden-state vectors (default ``out/hidden-features.npz``).
+        hidden_cache: ``.npz`` cache of hidden-state vectors (default :data:`HIDDEN_CACHE_NAME` in the
+            eh-bench cache folder, never beside the weights, which ship with the package).
         n_boot: bootstrap replicates of every CI.
         corpus: pre-loaded ``(corpus, provenance)`` instead of loading ``sets``.
         log: progress messages.
@@ -83,7 +86,7 @@ def build_judge(
     log(f"training data: {len(data)} pairs from {', '.join(data.source_names())}")
     comparison = compare(
         data, recipe, hidden_per_source=hidden_per_source,
-        hidden_cache=hidden_cache or out / "hidden-features.npz", n_boot=n_boot, log=log,
+        hidden_cache=hidden_cache or cache_root() / HIDDEN_CACHE_NAME, n_boot=n_boot, log=log,
     )  # fmt: skip
     chosen = replace(recipe, feature_set=comparison["best"])
     log(f"fitting {JUDGE_ID} on every row with feature set {chosen.feature_set!r}")

@@ -146,8 +146,11 @@ def _subsample(
         done[0] += n
         log(f"{HIDDEN}: {done[0]} pairs computed")
 
-    cache_file = cache if cache is not None else Path("hidden-features.npz")
-    x = cached_transform(features, pairs, cache_file, progress)
+    if cache is None:
+        from eh_bench.backends.embedded import cache_root
+
+        cache = cache_root() / "judge-hidden-features.npz"
+    x = cached_transform(features, pairs, cache, progress)
     start = time.perf_counter()
     features.transform(pairs[:8])
     cost = (time.perf_counter() - start) / 8 * 1e6
