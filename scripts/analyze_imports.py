@@ -222,7 +222,7 @@ def render(pairs: list[Pair], n_boot: int, seed: int) -> str:
         "(939 questions; verdict: the human `harmful` label). Only aggregates are shown.",
         "",
         f"Labels: eh-bench {labels['version']}, rubric {labels.get('rubric_version')}, label files sha256 "
-        f"{label_hashes} (LLM-assisted, one pass, not validated by people). "
+        f"{label_hashes} (LLM-assisted, with a blind second pass on a stratified sample; not validated by people). "
         f"Prompts per cost level 1/2/3/4/5: JailbreakBench {level_counts(pairs, 'jbb-artifacts')}, "
         f"Do-Not-Answer {level_counts(pairs, 'donotanswer')}: costly requests are few, so the intervals at cost "
         "4-5 are wide. Pr(execution | cost) is the default `linear` model; bootstrap intervals use "
