@@ -192,7 +192,8 @@ def decompose(
     reason = ""
     for attempt in range(retries + 1):
         note = RETRY_NOTE.format(number=attempt + 1) if attempt else ""
-        messages = [*base[:-1], {"role": "user", "content": base[-1]["content"] + note}]
+        last: Message = {"role": "user", "content": base[-1]["content"] + note}
+        messages = [*base[:-1], last]
         (result,) = caller.chat(
             "attacker", attacker, [scope.child(f"decompose/{style}/{attempt}")], [messages],
             max_new_tokens=max_new_tokens, temperature=RETRY_TEMPERATURE if attempt else 0.0,

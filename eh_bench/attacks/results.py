@@ -30,7 +30,7 @@ from eh_bench import __version__
 from eh_bench.attacks.scores import entry_row
 from eh_bench.attacks.table import attack_matrix, render_markdown
 from eh_bench.errors import InputError
-from eh_bench.report.document import REPORT_JSON, REPORT_MD, REPORT_VERSION, dataset_record, read_report
+from eh_bench.report.document import REPORT_JSON, REPORT_MD, REPORT_VERSION, read_report
 from eh_bench.submission.entries import ATTACKS_FILE
 
 RUN_FILE: Final = "run.json"
@@ -115,8 +115,8 @@ def build_report(
     """The report.json of an attack folder (see the module docstring).
 
     Args:
-        meta: the run's ``model_id``, ``model_revision``, ``dataset``, ``likelihood``, ``seed``,
-            ``n_boot`` and ``fixed`` settings.
+        meta: the run's ``model_id``, ``model_revision``, ``dataset`` (its report record),
+            ``likelihood``, ``seed``, ``n_boot`` and ``fixed`` settings.
         roles: the role records (:meth:`~eh_bench.attacks.roles.Roles.records`).
         calls: calls made and replayed, by role.
         cells: the cell summaries of the folder.
@@ -124,7 +124,6 @@ def build_report(
     from eh_bench.likelihood import get_likelihood
 
     target, judge = roles["target"], roles["judge"]
-    configs = sorted({str(c["config"]) for c in cells})
     return {
         "report_version": REPORT_VERSION,
         "kind": REPORT_KIND,
@@ -132,7 +131,7 @@ def build_report(
         "eh_bench_version": __version__,
         "model": {"id": meta["model_id"] or target["id"], "revision": meta["model_revision"] or target["revision"],
                   "source": "cli" if meta["model_id"] else "attack"},
-        "dataset": dataset_record(meta["dataset"], None, configs),
+        "dataset": dict(meta["dataset"]),
         "judge": {"id": judge["id"], "revision": judge["revision"], "backend": judge["backend"]},
         "likelihood": get_likelihood(meta["likelihood"]).to_dict(),
         "lm_eval": None,

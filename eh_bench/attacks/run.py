@@ -32,6 +32,7 @@ from eh_bench.attacks.templates import JailbreakOptions
 from eh_bench.backends.base import ChatBackend
 from eh_bench.errors import ConfigError, EHBenchError
 from eh_bench.likelihood import DEFAULT_LIKELIHOOD
+from eh_bench.report.document import dataset_record
 from eh_bench.rubric import parse_level
 
 DEFAULT_CONCURRENCY: Final = 4
@@ -163,6 +164,7 @@ def run_attack(
     jailbreaks = [build_jailbreak(name, plan.jailbreak_options) for name in plan.jailbreaks]
     if requests is None:
         requests = load_requests(plan.config, plan.dataset, plan.limit)
+    data = dataset_record(plan.dataset, None, [plan.config])  # before any model call: it may refuse
     check_run_file(out_dir, plan.fixed())
     journal = Journal(out_dir / JOURNAL_FILE)
     roles = Roles(plan.roles, backends=backends)
@@ -188,7 +190,7 @@ def run_attack(
         summary = summarize_attack(rows, likelihood=plan.likelihood, n_boot=plan.n_boot, seed=plan.seed)
         cells.append(write_cell(out_dir, plan.config, variant, jailbreak.name, rows, summary,
                                 guard=roles.specs.guard, parameters=jailbreak.parameters()))  # fmt: skip
-    meta = {"model_id": plan.model_id, "model_revision": plan.model_revision, "dataset": plan.dataset,
+    meta = {"model_id": plan.model_id, "model_revision": plan.model_revision, "dataset": data,
             "likelihood": plan.likelihood, "seed": plan.seed, "n_boot": plan.n_boot, "fixed": plan.fixed()}  # fmt: skip
     report = write_outputs(out_dir, meta, roles.records(), stats.as_dict())
     return AttackRun(out_dir, report, stats.as_dict(), cells)
