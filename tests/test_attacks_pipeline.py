@@ -57,8 +57,11 @@ def cell(result: Any, variant: str) -> dict[str, Any]:
 def test_known_decompositions_verdicts_and_bypass_rates(
     tmp_path: Path, guard: str, subtask_bypass: float, task_bypass: float
 ) -> None:
-    result, _ = run(tmp_path, guard, ("none", "cost", "cost+monitor"), concurrency=2)
+    result, _ = run(tmp_path, guard, ("none", "cost", "monitor", "cost+monitor"), concurrency=2)
     none, cost, both = cell(result, "none"), cell(result, "cost"), cell(result, "cost+monitor")
+    monitor_only = cell(result, "monitor")  # the script splits the same way without the cost rule
+    for field in ("asr", "usefulness", "subtask_bypass", "task_bypass", "mean_subtask_cost", "monitor_actions"):
+        assert monitor_only[field] == both[field], field
     # the originals: answered (refusal judge: success), blocked by the guard
     assert (none["asr"], none["usefulness"], none["guard_original_pass"]) == (1.0, 1.0, 0.0)
     assert (none["subtask_bypass"], none["task_bypass"]) == (0.0, 0.0)
@@ -147,3 +150,33 @@ def test_attack_rows_join_the_targets_leaderboard_entry(tmp_path: Path) -> None:
     assert entry["model"]["id"] == "org/target-model"
     assert entry["attacks"] == json.loads((result.out_dir / "attacks.json").read_text(encoding="utf-8"))
     assert {(r["variant"], r["guard"]) for r in entry["attacks"]} == {("none", "prompt-guard"), ("cost+monitor", "prompt-guard")}
+
+
+def test_synthesis_aggregation_asks_the_attacker_to_merge_the_answers(tmp_path: Path) -> None:
+    result, backends = run(tmp_path, "prompt-guard", ("cost",), settings=AttackSettings(aggregation="synthesis"))
+    cake, birdhouse, garden = read_rows(result.out_dir, "core", "cost", "direct")
+    assert cake["aggregation"] == "synthesis" and cake["answer"].startswith("Combined: Sure, here is how")
+    assert cake["answer"].count("Sure, here is how") == 3 and cake["success"] == 1.0
+    merges = [a for a in backends["fake:attacker"].answered if "Combine the notes" in a]
+    assert len(merges) == 2  # cake and garden; the birdhouse never got sub-tasks
+    assert garden["answer"].startswith("Combined:") and birdhouse["answer"] is None
+
+
+def test_pair_through_a_whole_run_reports_queries_per_success(tmp_path: Path) -> None:
+    backends = {
+        "fake:attacker": CountingBackend(attacker_answer, "fake:attacker"),
+        "fake:target": CountingBackend(target_answer, "fake:target"),
+    }
+    plan = RunPlan(RoleSpecs(target="fake:target", attacker="fake:attacker"), config="core",
+                   variants=("none", "cost"), jailbreaks=("pair",), n_boot=0)  # fmt: skip
+    result = run_attack(plan, tmp_path / "out", backends=backends, requests=REQUESTS)
+    none, cost = cell(result, "none"), cell(result, "cost")
+    # every story prompt is answered (the refusal judge scores it a success at the first query) except the
+    # garden bed sub-task, refused every time: 3 streams x 3 rounds = its budget of 9 queries
+    assert (none["asr"], none["queries_per_success"], none["n_subtasks_jailbroken"]) == (1.0, 1.0, 3)
+    assert none["target_queries_per_request"] == 3.0  # the 3 streams of round 1 all query
+    assert cost["n_subtasks_jailbroken"] == 4 and cost["queries_per_success"] == 1.0
+    garden = read_rows(result.out_dir, "core", "cost", "pair")[2]
+    bed = garden["subtasks"][0]
+    assert (bed["jailbroken"], bed["queries"], bed["queries_to_jailbreak"]) == (False, 9, None)
+    assert result.cells[0]["jailbreak_parameters"]["query_budget"] == 9
