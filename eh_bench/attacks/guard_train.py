@@ -2,7 +2,7 @@
 
 Data: every harmful request of the dataset (the project's ``core`` set and the public harmful sources)
 is class 1; class 0 is every benign look-alike (``core_benign`` and JailbreakBench's benign set) plus
-``weights/general_benign.txt``, everyday harmless requests written for this guard (without them the
+``eh_bench/data/general_benign.txt``, everyday harmless requests written for this guard (without them the
 look-alikes alone teach it that any request is harmful). Identical requests (same ``prompt_sha256``)
 count once. A stratified held-out split (``test_fraction``, seeded)
 is set aside first; the regularisation strength is picked by cross-validated balanced accuracy on the
@@ -22,6 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,7 +36,6 @@ from eh_bench.attacks.prompt_guard import (
     WEIGHTS_FILE,
     GuardWeights,
     feature_matrix,
-    packaged_path,
 )
 from eh_bench.errors import InputError, require
 
@@ -78,7 +78,7 @@ def dataset_examples(sources_dir: str | Path | None = None) -> tuple[list[Exampl
         loaded = load_source(name, sources_dir=sources_dir)
         groups.append((name, label, [r.prompt for r in loaded.rows]))
         provenance[name] = loaded.file.sha256
-    general = packaged_path(GENERAL_BENIGN_FILE)
+    general = Path(str(resources.files("eh_bench").joinpath("data", GENERAL_BENIGN_FILE)))
     groups.append((GENERAL_BENIGN, 0, [line.strip() for line in general.read_text("utf-8").splitlines() if line.strip()]))
     provenance[GENERAL_BENIGN] = hashlib.sha256(general.read_bytes()).hexdigest()
     seen: set[str] = set()
