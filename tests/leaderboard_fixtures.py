@@ -142,7 +142,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -170,7 +170,7 @@ def serve_app(store_dir: Path, log: Path, env: dict[str, str] | None = None) -> 
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for_http(url, proc, log, START_TIMEOUT_S)
+        wait_for_http(url, proc, log, START_TIMEOUT_S)
         yield url
     finally:
         os.kill(proc.pid, signal.SIGTERM)

@@ -13,11 +13,18 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from leaderboard_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, make_report, write_report
+from leaderboard_fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    free_port,
+    make_report,
+    wait_for_http,
+    write_report,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -28,19 +35,6 @@ HAS_SOURCES = bool(SOURCES) and (Path(SOURCES or ".") / "jailbreakbench-artifact
 PAGE_UP_S = 60
 N_IMPORTED = 22
 ARTIFACTS = ROOT / "test-artifacts" / "leaderboard"
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], deadline: float, log: Path) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"make leaderboard exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"no page at {url} within {PAGE_UP_S}s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.mark.skipif(not HAS_SOURCES, reason="EH_SOURCES_DIR with the benchmark files is not set")
@@ -62,7 +56,7 @@ def test_make_leaderboard_serves_the_imported_models_on_the_gradio_port(tmp_path
         )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}/"
-        _wait_http(url, proc, started + PAGE_UP_S, log)
+        wait_for_http(url, proc, log, started + PAGE_UP_S - time.monotonic())
         with playwright_sync.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
